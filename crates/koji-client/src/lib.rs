@@ -1,0 +1,1 @@
+//! An asynchronous client for Koji, the build system behind Fedora, CentOS and RHEL.

@@ -1,0 +1,1 @@
+//! A Koji-compatible hub for tests, examples and benchmarks.

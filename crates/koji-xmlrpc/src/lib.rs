@@ -1,0 +1,1 @@
+//! Koji's XML-RPC dialect, without I/O.

@@ -1,0 +1,3 @@
+//! rkoji: the command-line tool for Koji.
+
+fn main() {}
