@@ -592,7 +592,9 @@ impl Profile {
     ///
     /// koji itself keeps this option as a string, so there any non-empty
     /// value, even `false`, turns verification off. We read it as a
-    /// boolean instead. koji ignores it when `serverca` is set; see
+    /// boolean instead (an empty value is false); anything but
+    /// `1/yes/true/on/0/no/false/off` is an error when the profile is
+    /// selected. koji ignores it when `serverca` is set; see
     /// [`Profile::tls_verification_disabled`].
     ///
     /// ```
@@ -880,8 +882,10 @@ fn convert(
     // Our one deliberate difference from koji: no_ssl_verify is a boolean.
     // It is checked after koji's own conversions so that input koji rejects
     // fails here the same way.
+    // An empty value is false, as it is (falsy) in koji.
     let no_ssl_verify = match settings.iter().find(|(k, _)| *k == "no_ssl_verify") {
         None => false,
+        Some((_, setting)) if setting.value.is_empty() => false,
         Some((_, setting)) => match parse_bool(&setting.value) {
             Some(v) => v,
             None => return Err(invalid_bool(name, "no_ssl_verify", setting)),

@@ -424,7 +424,7 @@ fn no_ssl_verify_is_a_real_boolean_and_warns() {
     let tree = Tree::new();
     tree.write(
         "etc/koji.conf",
-        "[off]\nno_ssl_verify = false\n[on]\nno_ssl_verify = Yes\n\
+        "[off]\nno_ssl_verify = false\n[on]\nno_ssl_verify = Yes\n[empty]\nno_ssl_verify =\n\
          [withca]\nno_ssl_verify = true\nserverca = /ca.pem\n[junk]\nno_ssl_verify = sure\n\
          [both]\nno_ssl_verify = sure\ntimeout = soon\n",
     );
@@ -433,6 +433,10 @@ fn no_ssl_verify_is_a_real_boolean_and_warns() {
     let (off, warnings) = warnings_while(|| config.profile("off").unwrap());
     assert!(!off.no_ssl_verify());
     assert!(!off.tls_verification_disabled());
+    assert!(warnings.is_empty(), "{warnings:?}");
+
+    let (empty, warnings) = warnings_while(|| config.profile("empty").unwrap());
+    assert!(!empty.no_ssl_verify());
     assert!(warnings.is_empty(), "{warnings:?}");
 
     let (on, warnings) = warnings_while(|| config.profile("on").unwrap());
