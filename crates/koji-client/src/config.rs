@@ -116,7 +116,14 @@ impl Config {
                 Err(err) => {
                     let valid = err.utf8_error().valid_up_to();
                     let before = err.as_bytes().get(..valid).unwrap_or_default();
-                    let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
+                    // Line breaks as Python counts them: \n, \r\n or a lone \r.
+                    let line = 1 + before
+                        .iter()
+                        .enumerate()
+                        .filter(|&(i, &b)| {
+                            b == b'\n' || (b == b'\r' && before.get(i + 1) != Some(&b'\n'))
+                        })
+                        .count();
                     return Err(ConfigError::NotUtf8 { path, line });
                 }
             };
