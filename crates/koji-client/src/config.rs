@@ -248,7 +248,9 @@ impl Config {
     /// several match, the longest `weburl` wins, then the first profile.
     /// Only profiles that set `weburl` take part (koji's default
     /// `http://localhost/koji` does not), and a URL containing whitespace
-    /// matches nothing.
+    /// matches nothing. A profile whose `weburl` cannot be expanded is
+    /// skipped; when the matching profile is broken otherwise, this fails
+    /// as [`Config::profile`] does.
     ///
     /// ```
     /// # use koji_client::config::{Config, ConfigSources, ConfigError};
