@@ -1,0 +1,338 @@
+//! The two macros behind every model: `koji_model!` for hub structs and
+//! `koji_enum!` for the number-coded enums.
+//!
+//! Serde's derive cannot tell "the hub did not send this member" from "the
+//! hub sent nil", and its `#[serde(flatten)]` catch-all buffers the whole
+//! struct before decoding it. These macros write the serde impls by hand so
+//! that a model
+//!
+//! - decodes every member it names into an `Option` field and keeps every
+//!   other member in `other`;
+//! - remembers which named members were sent (even as nil), so that
+//!   serialising it again gives back exactly the members the hub sent;
+//! - decodes in one pass, without buffering.
+
+/// Defines a hub struct model. Every field is `Option<T>`; the macro adds the
+/// `other` catch-all map, the presence bits, `Serialize`, `Deserialize`,
+/// `Debug` (fields that have a value only), `PartialEq` (presence ignored),
+/// `MEMBERS` and `has_member()`.
+macro_rules! koji_model {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            $(
+                $(#[$fmeta:meta])*
+                $field:ident : $ty:ty
+            ),+ $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Default)]
+        pub struct $name {
+            $(
+                $(#[$fmeta])*
+                pub $field: ::core::option::Option<$ty>,
+            )+
+            /// Members the hub sent that this model has no field for, kept as
+            /// sent so that nothing is lost when the value is serialised again.
+            pub other: ::std::collections::BTreeMap<::std::string::String, ::serde_json::Value>,
+            present: $crate::model::macros::Presence,
+        }
+
+        const _: () = {
+            #[allow(non_camel_case_types, dead_code, clippy::enum_variant_names)]
+            #[derive(Clone, Copy)]
+            #[repr(u32)]
+            enum Field {
+                $($field),+
+            }
+
+            const NAMES: &[&str] = &[$(stringify!($field)),+];
+            assert!(NAMES.len() <= 64, "a model has at most 64 named members");
+
+            impl $name {
+                /// The hub members this model has a field for, in declaration order.
+                pub const MEMBERS: &'static [&'static str] = NAMES;
+
+                /// Whether the hub sent `member` (even as nil), or a value was
+                /// set for it since.
+                ///
+                /// This tells the rows of one method from another's: for
+                /// example `listBuilds` rows have no `id` member at all.
+                pub fn has_member(&self, member: &str) -> bool {
+                    match member {
+                        $(
+                            stringify!($field) => {
+                                self.$field.is_some() || self.present.get(Field::$field as u32)
+                            }
+                        )+
+                        _ => self.other.contains_key(member),
+                    }
+                }
+            }
+
+            impl ::serde::Serialize for $name {
+                fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {
+                    use ::serde::ser::SerializeMap as _;
+                    let mut len = 0usize;
+                    $(
+                        if self.$field.is_some() || self.present.get(Field::$field as u32) {
+                            len += 1;
+                        }
+                    )+
+                    len += self
+                        .other
+                        .keys()
+                        .filter(|key| !NAMES.contains(&key.as_str()))
+                        .count();
+                    let mut map = serializer.serialize_map(Some(len))?;
+                    $(
+                        if self.$field.is_some() || self.present.get(Field::$field as u32) {
+                            map.serialize_entry(stringify!($field), &self.$field)?;
+                        }
+                    )+
+                    for (key, value) in &self.other {
+                        // A member we have a field for wins over a stray
+                        // copy in `other`: never emit a key twice.
+                        if !NAMES.contains(&key.as_str()) {
+                            map.serialize_entry(key, value)?;
+                        }
+                    }
+                    map.end()
+                }
+            }
+
+            impl<'de> ::serde::Deserialize<'de> for $name {
+                fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::core::result::Result<Self, D::Error> {
+                    struct ModelVisitor;
+
+                    impl<'de> ::serde::de::Visitor<'de> for ModelVisitor {
+                        type Value = $name;
+
+                        fn expecting(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                            f.write_str(concat!("a Koji ", stringify!($name), " struct"))
+                        }
+
+                        fn visit_map<A: ::serde::de::MapAccess<'de>>(self, mut map: A) -> ::core::result::Result<$name, A::Error> {
+                            let mut out = $name::default();
+                            while let Some(key) = map.next_key::<::std::string::String>()? {
+                                match key.as_str() {
+                                    $(
+                                        stringify!($field) => {
+                                            out.$field = map.next_value()?;
+                                            out.present.set(Field::$field as u32);
+                                        }
+                                    )+
+                                    _ => {
+                                        let value: ::serde_json::Value = map.next_value()?;
+                                        out.other.insert(key, value);
+                                    }
+                                }
+                            }
+                            Ok(out)
+                        }
+                    }
+
+                    deserializer.deserialize_map(ModelVisitor)
+                }
+            }
+
+            impl ::core::fmt::Debug for $name {
+                fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                    let mut out = f.debug_struct(stringify!($name));
+                    $(
+                        if let Some(value) = &self.$field {
+                            out.field(stringify!($field), value);
+                        }
+                    )+
+                    if !self.other.is_empty() {
+                        out.field("other", &self.other);
+                    }
+                    out.finish()
+                }
+            }
+
+            impl ::core::cmp::PartialEq for $name {
+                fn eq(&self, rhs: &Self) -> bool {
+                    true $(&& self.$field == rhs.$field)+ && self.other == rhs.other
+                }
+            }
+        };
+    };
+}
+
+/// Defines a Koji enum (a list index in `koji/__init__.py`). Known values
+/// get variants; any other number is kept in `Unknown`, any other name in
+/// `UnknownName`, so decoding never fails on a value a newer hub adds.
+macro_rules! koji_enum {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident ($noun:literal) {
+            $(
+                $(#[$vmeta:meta])*
+                $variant:ident = $code:literal => $kname:literal
+            ),+ $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum $name {
+            $(
+                $(#[$vmeta])*
+                $variant,
+            )+
+            /// A number this library has no name for, kept as sent.
+            Unknown(i64),
+            /// A name this library does not know (message buses send names),
+            /// kept as sent.
+            UnknownName(::std::string::String),
+        }
+
+        impl $name {
+            /// Every value this library has a name for, in code order.
+            pub const KNOWN: &'static [$name] = &[$($name::$variant),+];
+
+            /// The value for a Koji code; codes without a name give
+            /// `Unknown(code)`.
+            pub fn from_code(code: i64) -> Self {
+                match code {
+                    $($code => $name::$variant,)+
+                    other => $name::Unknown(other),
+                }
+            }
+
+            #[doc = concat!(
+                "The value for a Koji name such as `\"",
+                $crate::model::macros::first_name!($($kname),+),
+                "\"` (ASCII case is ignored); other names give `UnknownName`."
+            )]
+            pub fn from_name(name: &str) -> Self {
+                $(
+                    if name.eq_ignore_ascii_case($kname) {
+                        return $name::$variant;
+                    }
+                )+
+                $name::UnknownName(name.to_owned())
+            }
+
+            /// The Koji code, if known: `None` only for `UnknownName`.
+            pub fn code(&self) -> ::core::option::Option<i64> {
+                match self {
+                    $($name::$variant => Some($code),)+
+                    $name::Unknown(code) => Some(*code),
+                    $name::UnknownName(_) => None,
+                }
+            }
+
+            #[doc = concat!(
+                "The Koji name (`\"",
+                $crate::model::macros::first_name!($($kname),+),
+                "\"`…), or the name as sent for `UnknownName`; `None` for an unknown number."
+            )]
+            pub fn as_str(&self) -> ::core::option::Option<&str> {
+                match self {
+                    $($name::$variant => Some($kname),)+
+                    $name::Unknown(_) => None,
+                    $name::UnknownName(name) => Some(name.as_str()),
+                }
+            }
+
+            /// Whether this library has a name for this value.
+            pub fn is_known(&self) -> bool {
+                !matches!(self, $name::Unknown(_) | $name::UnknownName(_))
+            }
+        }
+
+        impl ::core::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                match self {
+                    $name::Unknown(code) => write!(f, concat!("(unknown ", $noun, " {})"), code),
+                    other => f.write_str(other.as_str().unwrap_or_default()),
+                }
+            }
+        }
+
+        impl ::core::str::FromStr for $name {
+            type Err = ::core::convert::Infallible;
+
+            fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+                Ok(match s.parse::<i64>() {
+                    Ok(code) => $name::from_code(code),
+                    Err(_) => $name::from_name(s),
+                })
+            }
+        }
+
+        impl ::core::convert::From<i64> for $name {
+            fn from(code: i64) -> Self {
+                $name::from_code(code)
+            }
+        }
+
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {
+                match self {
+                    $name::UnknownName(name) => serializer.serialize_str(name),
+                    other => serializer.serialize_i64(other.code().unwrap_or_default()),
+                }
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for $name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::core::result::Result<Self, D::Error> {
+                struct EnumVisitor;
+
+                impl ::serde::de::Visitor<'_> for EnumVisitor {
+                    type Value = $name;
+
+                    fn expecting(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                        f.write_str(concat!("a Koji ", $noun, " as a number or a name"))
+                    }
+
+                    fn visit_i64<E: ::serde::de::Error>(self, v: i64) -> ::core::result::Result<$name, E> {
+                        Ok($name::from_code(v))
+                    }
+
+                    fn visit_u64<E: ::serde::de::Error>(self, v: u64) -> ::core::result::Result<$name, E> {
+                        i64::try_from(v).map($name::from_code).map_err(|_| {
+                            E::invalid_value(::serde::de::Unexpected::Unsigned(v), &self)
+                        })
+                    }
+
+                    fn visit_str<E: ::serde::de::Error>(self, v: &str) -> ::core::result::Result<$name, E> {
+                        Ok($name::from_name(v))
+                    }
+                }
+
+                deserializer.deserialize_any(EnumVisitor)
+            }
+        }
+    };
+}
+
+/// The first of a list of string literals (for the generated docs).
+macro_rules! first_name {
+    ($first:literal $(, $rest:literal)*) => {
+        $first
+    };
+}
+
+pub(crate) use first_name;
+pub(crate) use koji_enum;
+pub(crate) use koji_model;
+
+/// Which of a model's named members were sent by the hub (bit N = the Nth
+/// field). Hidden from users: it only decides what `Serialize` writes back.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Presence(u64);
+
+impl Presence {
+    pub(crate) fn set(&mut self, bit: u32) {
+        self.0 |= 1u64 << bit;
+    }
+
+    pub(crate) fn get(self, bit: u32) -> bool {
+        self.0 & (1u64 << bit) != 0
+    }
+}
