@@ -563,3 +563,54 @@ fn users_hosts_and_tags() {
         .unwrap();
     assert!(candidate.arch_list().is_empty());
 }
+
+#[test]
+fn raw_list_tasks_rows_decode_like_decoded_ones() {
+    let raw = dataset("listTasks_raw");
+    let decoded = dataset("listTasks_decoded");
+    let mut requests = 0;
+    let mut results = 0;
+    for (raw, decoded) in raw
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(decoded.as_array().unwrap())
+    {
+        let raw: Task = decode(raw);
+        let decoded: Task = decode(decoded);
+        assert_eq!(raw.id, decoded.id);
+        assert!(matches!(raw.request, Some(Value::String(_))));
+        assert_eq!(
+            raw.params().unwrap(),
+            decoded.params().unwrap(),
+            "task {:?}",
+            raw.id
+        );
+        assert_eq!(raw.package().unwrap(), decoded.package().unwrap());
+        assert_eq!(
+            raw.outcome().unwrap(),
+            decoded.outcome().unwrap(),
+            "task {:?}",
+            raw.id
+        );
+        requests += 1;
+        if matches!(raw.result, Some(Value::String(_))) {
+            results += 1;
+        }
+    }
+    assert_eq!(requests, 31);
+    assert!(results >= 20, "{results}");
+}
+
+#[test]
+fn task_free_message_carries_a_raw_request() {
+    // The hub publishes task.free before decoding: `request` is XML text.
+    let body = support::message_body("008-koji.task.free");
+    let t: Task = decode(&body["info"]);
+    assert!(matches!(t.request, Some(Value::String(_))));
+    assert_eq!(t.package().unwrap().as_deref(), Some("msgdemo"));
+    assert_eq!(t.target().unwrap().as_deref(), Some("f40-candidate"));
+    // The task.open message of the same task has it decoded: same answers.
+    let open: Task = decode(&support::message_body("009-koji.task.open")["info"]);
+    assert_eq!(open.params().unwrap(), t.params().unwrap());
+}

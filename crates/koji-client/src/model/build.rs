@@ -86,7 +86,7 @@ koji_model! {
         /// The SCM URL (or other source) it was built from.
         source: String,
         /// The hub's `extra` dict (JSON-decoded by the hub), or nil.
-        extra: serde_json::Value,
+        extra: serde_json::Value as lenient,
         /// Content generator id (`getBuild` only).
         cg_id: i64,
         /// Content generator name (`getBuild` only).

@@ -10,7 +10,11 @@
 //!   other member in `other`;
 //! - remembers which named members were sent (even as nil), so that
 //!   serialising it again gives back exactly the members the hub sent;
-//! - decodes in one pass, without buffering.
+//! - decodes in one pass, without buffering;
+//! - reads free-form members (`other`, and fields marked `as lenient`)
+//!   with [`LenientValue`], which also takes what JSON has no word for
+//!   (XML-RPC `<base64>`, `<dateTime.iso8601>`), where
+//!   `serde_json::Value`'s own `Deserialize` would fail.
 
 /// Defines a hub struct model. Every field is `Option<T>`; the macro adds the
 /// `other` catch-all map, the presence bits, `Serialize`, `Deserialize`,
@@ -22,7 +26,7 @@ macro_rules! koji_model {
         pub struct $name:ident {
             $(
                 $(#[$fmeta:meta])*
-                $field:ident : $ty:ty
+                $field:ident : $ty:ty $(as $lenient:ident)?
             ),+ $(,)?
         }
     ) => {
@@ -119,12 +123,12 @@ macro_rules! koji_model {
                                 match key.as_str() {
                                     $(
                                         stringify!($field) => {
-                                            out.$field = map.next_value()?;
+                                            out.$field = $crate::model::macros::koji_model_value!(map $($lenient)?);
                                             out.present.set(Field::$field as u32);
                                         }
                                     )+
                                     _ => {
-                                        let value: ::serde_json::Value = map.next_value()?;
+                                        let value = map.next_value_seed($crate::model::macros::LenientValue)?;
                                         out.other.insert(key, value);
                                     }
                                 }
@@ -158,6 +162,21 @@ macro_rules! koji_model {
                 }
             }
         };
+    };
+}
+
+/// How `koji_model!` decodes one field: with the field type's own
+/// `Deserialize`, or (`as lenient`, for `serde_json::Value` fields) with
+/// [`LenientValue`], nil giving `None`.
+macro_rules! koji_model_value {
+    ($map:ident) => {
+        $map.next_value()?
+    };
+    ($map:ident lenient) => {
+        match $map.next_value_seed($crate::model::macros::LenientValue)? {
+            ::serde_json::Value::Null => None,
+            value => Some(value),
+        }
     };
 }
 
@@ -321,6 +340,7 @@ macro_rules! first_name {
 pub(crate) use first_name;
 pub(crate) use koji_enum;
 pub(crate) use koji_model;
+pub(crate) use koji_model_value;
 
 /// Which of a model's named members were sent by the hub (bit N = the Nth
 /// field). Hidden from users: it only decides what `Serialize` writes back.
@@ -334,5 +354,95 @@ impl Presence {
 
     pub(crate) fn get(self, bit: u32) -> bool {
         self.0 & (1u64 << bit) != 0
+    }
+}
+
+/// Reads any self-describing value into a `serde_json::Value`, including
+/// what JSON has no type for: bytes (XML-RPC `<base64>`) become a list of
+/// numbers (as `serde_json::to_value` writes bytes), newtype structs (how
+/// koji-xmlrpc hands over `<dateTime.iso8601>`) their content, and doubles
+/// JSON cannot hold (NaN, infinities) nil.
+pub(crate) struct LenientValue;
+
+impl<'de> serde::de::DeserializeSeed<'de> for LenientValue {
+    type Value = serde_json::Value;
+
+    fn deserialize<D: serde::Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for LenientValue {
+    type Value = serde_json::Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(serde_json::Value::Null, Into::into))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_bytes<E>(self, v: &[u8]) -> Result<Self::Value, E> {
+        Ok(v.iter().map(|b| serde_json::Value::from(*b)).collect())
+    }
+
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+
+    fn visit_newtype_struct<D: serde::Deserializer<'de>>(
+        self,
+        d: D,
+    ) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+        while let Some(v) = seq.next_element_seed(LenientValue)? {
+            out.push(v);
+        }
+        Ok(out.into())
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut out = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let value = map.next_value_seed(LenientValue)?;
+            out.insert(key, value);
+        }
+        Ok(out.into())
     }
 }

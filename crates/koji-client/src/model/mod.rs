@@ -19,6 +19,10 @@
 //! - States decode from numbers (the hub) and from names (bus messages); a
 //!   value this library does not know is kept (`Unknown(9)`), never an
 //!   error.
+//! - Free-form members (`other`, `Build::extra`, `Task::request`, …) are
+//!   `serde_json::Value`s; XML-RPC values JSON has no type for still decode
+//!   (`<base64>` as a list of byte values, `<dateTime.iso8601>` as its
+//!   text).
 //! - Times are kept as sent (`start_ts` float and `start_time` string); the
 //!   accessors ([`Build::started`], …) prefer `*_ts` and fall back to
 //!   parsing `*_time`, which works on `listTagged` rows and old hubs.
@@ -71,14 +75,14 @@
 //! | `Task.duration` | [`Task::duration`]`(now)` |
 //! | `Task.state_name` | [`Task::state_name`] |
 //! | `Task.package` | [`Task::package`] (an error, not a panic, for a source it cannot read) |
-//! | `Task.params` | [`Task::params`] → [`TaskParams`] (decoded lists, `__starstar` keyword arguments and new-style `__method__` dicts) |
+//! | `Task.params` | [`Task::params`] → [`TaskParams`] (decoded lists, raw XML-RPC documents including very old base64 rows, `__starstar` keyword arguments and new-style `__method__` dicts) |
 //! | `Task.is_scratch` | [`Task::is_scratch`] |
 //! | `Task.tag` | [`Task::tag`] → [`IdOrName`] |
 //! | `Task.target` | [`Task::target`] |
 //! | `Task.url` | [`Task::url`]`(weburl)` |
 //! | `Task.estimate_completion()`, `.estimate_duration()`, `.estimate_descendents()` | later: Connection (estimates) |
 //! | `Task.descendents()` | later: Connection; the reply decodes into [`TaskDescendents`] |
-//! | — | [`Task::method`], [`Task::outcome`] (`listTasks` results) |
+//! | — | [`Task::method`], [`Task::outcome`] (`listTasks` results, decoded or raw) |
 //! | `Channel.hosts()`, `.tasks()`, `.total_capacity()` | later: Connection |
 //! | — | [`Channel::url`], [`Host::url`], [`User::url`], [`Tag::url`], [`BuildTarget::url`], [`Repo::url`] |
 //! | `Package.url` | [`Package::url`] |

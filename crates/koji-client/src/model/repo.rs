@@ -54,9 +54,9 @@ koji_model! {
         /// Whether this is a dist repo.
         dist: bool,
         /// Generation options.
-        opts: serde_json::Value,
+        opts: serde_json::Value as lenient,
         /// Options that differ from the tag's defaults.
-        custom_opts: serde_json::Value,
+        custom_opts: serde_json::Value as lenient,
     }
 }
 

@@ -33,7 +33,7 @@ koji_model! {
         /// Whether Maven repos include all builds.
         maven_include_all: bool,
         /// The tag's `extra` settings (`getTag`).
-        extra: serde_json::Value,
+        extra: serde_json::Value as lenient,
         /// The event asked about (`getTag(…, event=…)`).
         query_event: i64,
         /// The event that deleted the tag (`getTag(…, event='auto')`).

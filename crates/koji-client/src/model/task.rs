@@ -1,7 +1,10 @@
 //! Tasks: `getTaskInfo`, `getTaskChildren`, `getTaskDescendents`,
 //! `listTasks` and task messages, with txkoji's request-reading helpers.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+
+use base64::Engine as _;
 
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -77,11 +80,11 @@ koji_model! {
         /// The request: a decoded parameter list, or a raw XML-RPC
         /// `<methodCall>` document (`listTasks` without `decode`, the
         /// `task.free` message). See [`Task::params`].
-        request: Value,
+        request: Value as lenient,
         /// The result (`listTasks`): `[value]`, a `{faultCode, faultString}`
         /// struct, nil while unfinished, or a raw XML-RPC document without
         /// `decode`. See [`Task::outcome`].
-        result: Value,
+        result: Value as lenient,
         /// The owner's name (`listTasks`).
         owner_name: String,
         /// The owner's user type (`listTasks`).
@@ -308,12 +311,15 @@ impl Task {
     }
 
     fn decode_raw_request(&self, raw: &str) -> Result<TaskParams, ModelError> {
-        let _ = raw;
-        Err(self.bad(
-            "request is a raw XML-RPC document, which this build cannot decode yet \
-             (ask listTasks with decode=True)"
-                .to_owned(),
-        ))
+        let doc = raw_document(raw).map_err(|e| self.bad(format!("request: {e}")))?;
+        let call = koji_xmlrpc::decode_call(&doc).map_err(|e| self.bad(format!("request: {e}")))?;
+        let params = call
+            .params
+            .iter()
+            .map(to_json)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.bad(format!("request: {e}")))?;
+        Ok(TaskParams::from_list(params))
     }
 
     /// The architecture this task builds for, from its request (txkoji's
@@ -497,12 +503,17 @@ impl Task {
     }
 
     fn decode_raw_result(&self, raw: &str) -> Result<Option<TaskOutcome>, ModelError> {
-        let _ = raw;
-        Err(self.bad(
-            "result is a raw XML-RPC document, which this build cannot decode yet \
-             (ask listTasks with decode=True)"
-                .to_owned(),
-        ))
+        let doc = raw_document(raw).map_err(|e| self.bad(format!("result: {e}")))?;
+        match koji_xmlrpc::decode_response::<koji_xmlrpc::Value>(&doc) {
+            Ok(Ok(value)) => to_json(&value)
+                .map(|v| Some(TaskOutcome::Success(v)))
+                .map_err(|e| self.bad(format!("result: {e}"))),
+            Ok(Err(fault)) => Ok(Some(TaskOutcome::Fault(TaskFault {
+                code: fault.code,
+                message: fault.string,
+            }))),
+            Err(e) => Err(self.bad(format!("result: {e}"))),
+        }
     }
 
     fn bad(&self, detail: String) -> ModelError {
@@ -641,6 +652,31 @@ pub fn package_from_source(source: &str, container: bool) -> Result<String, Mode
     } else {
         name.to_owned()
     })
+}
+
+/// The XML-RPC document in a raw `request`/`result` column: the text
+/// itself, or for very old rows (no `<?xml` among the first characters,
+/// as the hub checks) the base64 text of it.
+fn raw_document(raw: &str) -> Result<Cow<'_, [u8]>, String> {
+    let head = raw.get(..10).unwrap_or(raw);
+    if head.contains("<?xml") {
+        return Ok(Cow::Borrowed(raw.as_bytes()));
+    }
+    // Python's b64decode skips characters outside the alphabet (line breaks).
+    let clean: Vec<u8> = raw
+        .bytes()
+        .filter(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
+        .collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(clean)
+        .map(Cow::Owned)
+        .map_err(|e| format!("neither an XML-RPC document nor base64 of one ({e})"))
+}
+
+/// An XML-RPC value as JSON (bytes become a list of numbers, dateTimes
+/// their text).
+fn to_json(value: &koji_xmlrpc::Value) -> Result<Value, String> {
+    serde_json::to_value(value).map_err(|e| e.to_string())
 }
 
 /// Python's truth value of a decoded XML-RPC value.
@@ -878,6 +914,50 @@ mod tests {
                 .contains("is an integer")
         );
         assert_eq!(Task::default().outcome().unwrap(), None);
+    }
+
+    #[test]
+    fn raw_documents_and_old_base64_rows() {
+        let xml = "<?xml version='1.0'?>\n<methodCall>\n<methodName>newRepo</methodName>\n\
+                   <params>\n<param>\n<value><string>f40-build</string></value>\n</param>\n\
+                   </params>\n</methodCall>\n";
+        let plain = task("newRepo", json!(xml));
+        assert_eq!(plain.tag().unwrap(), Some(IdOrName::from("f40-build")));
+        // Rows older than the hub's XML storage hold base64 (with line breaks).
+        let b64 = base64::engine::general_purpose::STANDARD.encode(xml);
+        let (a, b) = b64.split_at(40);
+        let old = task("newRepo", json!(format!("{a}\n{b}\n")));
+        assert_eq!(old.params().unwrap(), plain.params().unwrap());
+        let res = "<?xml version='1.0'?>\n<methodResponse>\n<fault>\n<value><struct>\n\
+                   <member>\n<name>faultCode</name>\n<value><int>1005</int></value>\n</member>\n\
+                   <member>\n<name>faultString</name>\n<value><string>boom</string></value>\n</member>\n\
+                   </struct></value>\n</fault>\n</methodResponse>\n";
+        let failed: Task =
+            serde_json::from_value(json!({"id": 3, "method": "x", "result": res})).unwrap();
+        assert_eq!(
+            failed.outcome().unwrap(),
+            Some(TaskOutcome::Fault(TaskFault {
+                code: 1005,
+                message: "boom".into()
+            }))
+        );
+        // Neither XML nor base64, or base64 of something else: errors.
+        let err = task("newRepo", json!("not xml at all!"))
+            .params()
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("task 1 (newRepo): request: neither"),
+            "{err}"
+        );
+        let junk = base64::engine::general_purpose::STANDARD.encode("<methodCall>");
+        let err = task("newRepo", json!(junk)).params().unwrap_err();
+        assert!(
+            err.to_string().starts_with("task 1 (newRepo): request: "),
+            "{err}"
+        );
+        let truncated = task("newRepo", json!(&xml[..60])).params().unwrap_err();
+        assert!(truncated.to_string().contains("request: "), "{truncated}");
     }
 
     #[test]

@@ -43,3 +43,30 @@ pub fn by_id(data: &Value) -> Vec<(i64, &Value)> {
         .map(|(k, v)| (k.parse().unwrap(), v))
         .collect()
 }
+
+/// Every recorded exchange: (prefix, request body, response body), except
+/// the deliberately huge ones (the 4 MiB request-size tests), which hold no
+/// model data.
+pub fn exchanges() -> Vec<(String, Vec<u8>, Vec<u8>)> {
+    let dir = shared_dir().join("fixtures/realhub/exchanges");
+    let index: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("index.json")).unwrap()).unwrap();
+    index["exchanges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| {
+            let prefix = e["prefix"].as_str().unwrap();
+            let size = std::fs::metadata(dir.join(format!("{prefix}.request.xml")))
+                .unwrap()
+                .len();
+            size < 1 << 20
+        })
+        .map(|e| {
+            let prefix = e["prefix"].as_str().unwrap().to_owned();
+            let request = std::fs::read(dir.join(format!("{prefix}.request.xml"))).unwrap();
+            let response = std::fs::read(dir.join(format!("{prefix}.response.xml"))).unwrap();
+            (prefix, request, response)
+        })
+        .collect()
+}
