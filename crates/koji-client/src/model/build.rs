@@ -136,6 +136,12 @@ impl Build {
         ))
     }
 
+    /// The state's name (`"COMPLETE"`, or `"(unknown state 9)"`); `None`
+    /// without a state.
+    pub fn state_name(&self) -> Option<String> {
+        self.state.as_ref().map(ToString::to_string)
+    }
+
     /// The task that built this: `task_id`, or for OSBS container builds
     /// (which the hub imports without one) `extra.container_koji_task_id`.
     ///
@@ -319,6 +325,19 @@ mod tests {
             build(r#"{"source": "git://x/y?#a#b"}"#).gitbuildhash(),
             Some("b")
         );
+    }
+
+    #[test]
+    fn state_names() {
+        assert_eq!(
+            build(r#"{"state": 4}"#).state_name().as_deref(),
+            Some("CANCELED")
+        );
+        assert_eq!(
+            build(r#"{"state": 9}"#).state_name().as_deref(),
+            Some("(unknown state 9)")
+        );
+        assert_eq!(build("{}").state_name(), None);
     }
 
     #[test]

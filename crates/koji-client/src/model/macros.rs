@@ -119,7 +119,7 @@ macro_rules! koji_model {
 
                         fn visit_map<A: ::serde::de::MapAccess<'de>>(self, mut map: A) -> ::core::result::Result<$name, A::Error> {
                             let mut out = $name::default();
-                            while let Some(key) = map.next_key::<::std::string::String>()? {
+                            while let Some(key) = map.next_key::<$crate::model::macros::Key<'de>>()? {
                                 match key.as_str() {
                                     $(
                                         stringify!($field) => {
@@ -129,7 +129,7 @@ macro_rules! koji_model {
                                     )+
                                     _ => {
                                         let value = map.next_value_seed($crate::model::macros::LenientValue)?;
-                                        out.other.insert(key, value);
+                                        out.other.insert(key.into_string(), value);
                                     }
                                 }
                             }
@@ -444,5 +444,56 @@ impl<'de> serde::de::Visitor<'de> for LenientValue {
             out.insert(key, value);
         }
         Ok(out.into())
+    }
+}
+
+/// A struct member name, borrowed from the input when the format allows
+/// (so that decoding a named member allocates nothing for its name).
+pub(crate) enum Key<'de> {
+    Borrowed(&'de str),
+    Owned(String),
+}
+
+impl Key<'_> {
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            Key::Borrowed(s) => s,
+            Key::Owned(s) => s,
+        }
+    }
+
+    pub(crate) fn into_string(self) -> String {
+        match self {
+            Key::Borrowed(s) => s.to_owned(),
+            Key::Owned(s) => s,
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+
+        impl<'de> serde::de::Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a member name")
+            }
+
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key::Borrowed(v))
+            }
+
+            fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key::Owned(v.to_owned()))
+            }
+
+            fn visit_string<E>(self, v: String) -> Result<Key<'de>, E> {
+                Ok(Key::Owned(v))
+            }
+        }
+
+        deserializer.deserialize_str(KeyVisitor)
     }
 }

@@ -15,7 +15,9 @@
 //!   model remembers which of its own members were sent, so that
 //!   serialising it again reproduces the hub's struct (nil members included,
 //!   absent members left out). [`Build::has_member`] and friends tell which
-//!   members were sent.
+//!   members were sent. (That record is a private member, so models are
+//!   built with `Default::default()` and field assignments rather than
+//!   struct literals; it plays no part in `==`.)
 //! - States decode from numbers (the hub) and from names (bus messages); a
 //!   value this library does not know is kept (`Unknown(9)`), never an
 //!   error.
@@ -66,7 +68,7 @@
 //! | `Build.task_id` (with the `extra.container_koji_task_id` fallback) | [`Build::task_id`] (the raw member is the field `task_id`) |
 //! | `Build.estimate_completion()` | later: Connection (estimates) |
 //! | `Build.tags()`, `Build.target()`, `Build.task()` | later: Connection |
-//! | — | [`Build::nvr`], [`Build::build_id`], [`Build::created`], [`Build::promoted`], [`Build::is_container`] |
+//! | — | [`Build::nvr`], [`Build::build_id`], [`Build::state_name`], [`Build::created`], [`Build::promoted`], [`Build::is_container`] |
 //! | `Task.arch` | [`Task::arch`] (from the request; the field `arch` is the hub's column) |
 //! | `Task.arches` | [`Task::arches`] |
 //! | `Task.build_id` | [`Task::build_id`] |
