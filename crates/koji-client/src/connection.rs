@@ -19,6 +19,7 @@ use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 use tracing::Instrument;
 
+use crate::config::{Config, ConfigSources, Profile};
 use crate::error::{Error, Kind, Result, TimeoutKind, strip_query};
 use crate::retry::{RetryPolicy, RetryState};
 use crate::tls::TlsSettings;
@@ -131,6 +132,52 @@ impl ConnectionBuilder {
             proxy: ProxySettings::FromEnv,
             user_agent: None,
         }
+    }
+
+    /// A builder with every connection setting of a koji profile: `server`,
+    /// `serverca`, `no_ssl_verify`, `cert`, `timeout`, `auth_timeout`,
+    /// `max_retries`, `retry_interval`, `anon_retry`, `offline_retry` and
+    /// `offline_retry_interval` (other settings keep their defaults and can
+    /// still be changed).
+    ///
+    /// `cert` is taken only when the file exists: profiles often name a
+    /// default certificate that only certificate login needs, and anonymous
+    /// calls must keep working without it.
+    ///
+    /// ```
+    /// use koji_client::config::{Config, ConfigSources};
+    /// use koji_client::ConnectionBuilder;
+    ///
+    /// let config = Config::load(&ConfigSources::new("/nonexistent.d", "/nonexistent", None))?;
+    /// let fedora = config.profile("fedora")?;
+    /// let koji = ConnectionBuilder::from_profile(&fedora).build()?;
+    /// assert_eq!(koji.server_url(), fedora.server());
+    /// assert_eq!(koji.retry_policy().get_max_retries(), 30);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_profile(profile: &Profile) -> ConnectionBuilder {
+        let mut b = ConnectionBuilder::new(profile.server())
+            .no_ssl_verify(profile.no_ssl_verify())
+            .timeout(profile.timeout())
+            .auth_timeout(profile.auth_timeout())
+            .max_retries(u32::try_from(profile.max_retries().max(0)).unwrap_or(u32::MAX))
+            .retry_interval(profile.retry_interval())
+            .anon_retry(profile.anon_retry())
+            .offline_retry(profile.offline_retry())
+            .offline_retry_interval(profile.offline_retry_interval());
+        if let Some(ca) = profile.serverca() {
+            b = b.serverca(ca);
+        }
+        match profile.cert() {
+            Some(cert) if cert.is_file() => b = b.cert(cert),
+            Some(cert) => tracing::debug!(
+                profile = profile.name(),
+                cert = %cert.display(),
+                "the profile's client certificate does not exist; not using it"
+            ),
+            None => {}
+        }
+        b
     }
 
     /// A PEM file of the CA(s) that signed the hub's certificate (koji
@@ -663,6 +710,31 @@ impl Connection {
     /// with koji's default settings and proxies from the environment.
     pub fn new(server: impl Into<String>) -> Result<Connection> {
         Connection::builder(server).build()
+    }
+
+    /// A connection configured by the koji profile `name`, read from koji's
+    /// usual config files (`/etc/koji.conf.d/*.conf`, `/etc/koji.conf`,
+    /// `~/.koji/config.d/*.conf`, `~/.koji/config`), like `koji -p NAME`.
+    ///
+    /// ```no_run
+    /// # fn demo() -> koji_client::Result<()> {
+    /// let koji = koji_client::Connection::from_profile("fedora")?;
+    /// # Ok(()) }
+    /// ```
+    pub fn from_profile(name: &str) -> Result<Connection> {
+        let config = Config::load(&ConfigSources::system()).map_err(|e| {
+            Error::builder("cannot read the koji configuration files").with_source(e)
+        })?;
+        let profile = config.profile(name).map_err(|e| {
+            Error::builder(format!("cannot use koji profile {name:?}")).with_source(e)
+        })?;
+        Connection::from_profile_config(&profile)
+    }
+
+    /// A connection configured by an already loaded profile (see
+    /// [`ConnectionBuilder::from_profile`] to change settings before building).
+    pub fn from_profile_config(profile: &Profile) -> Result<Connection> {
+        ConnectionBuilder::from_profile(profile).build()
     }
 
     /// Starts building a connection to the hub at `server`.

@@ -553,7 +553,12 @@ impl fmt::Display for Error {
             write!(f, "{method}: ")?;
         }
         match &self.inner.kind {
-            Kind::Builder(msg) => write!(f, "invalid connection settings: {msg}")?,
+            Kind::Builder(msg) => {
+                write!(f, "invalid connection settings: {msg}")?;
+                if let Some(src) = &self.inner.source {
+                    write!(f, ": {src}")?;
+                }
+            }
             Kind::Encode => {
                 f.write_str("could not encode the call's arguments")?;
                 if let Some(src) = &self.inner.source {
@@ -664,8 +669,8 @@ impl fmt::Debug for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self.inner.kind {
-            // Display already includes the codec's error text.
-            Kind::Decode | Kind::Encode => None,
+            // Display already includes the codec's (or config's) error text.
+            Kind::Decode | Kind::Encode | Kind::Builder(_) => None,
             _ => self
                 .inner
                 .source

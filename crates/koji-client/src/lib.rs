@@ -1,5 +1,6 @@
 //! An asynchronous client for Koji, the build system behind Fedora, CentOS and RHEL.
 
+pub mod config;
 mod connection;
 mod error;
 mod retry;

@@ -783,3 +783,36 @@ async fn streams_of_empty_arrays_and_non_xmlrpc_bodies() {
     assert!(err.is_decode(), "{err}");
     assert!(err.body_snippet().unwrap().contains("not a hub"), "{err}");
 }
+
+#[tokio::test]
+async fn a_profile_configures_the_connection() {
+    use koji_client::config::{Config, ConfigSources};
+    let ca = support::test_ca("profile CA");
+    let server = Server::start_tls(vec![], &support::server_cert(&ca)).await;
+    server.set_fallback(api_version_ok());
+    let dir = tempfile::tempdir().unwrap();
+    let ca_path = dir.path().join("ca.pem");
+    std::fs::write(&ca_path, ca.cert_pem()).unwrap();
+    let conf = dir.path().join("koji.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "[test]\nserver = {}\nserverca = {}\ntimeout = 30\nmax_retries = 4\nretry_interval = 2\nanon_retry = false\noffline_retry = true\noffline_retry_interval = 7\ncert = {}/missing.pem\n",
+            server.url(),
+            ca_path.display(),
+            dir.path().display()
+        ),
+    )
+    .unwrap();
+    let sources = ConfigSources::new(dir.path().join("koji.conf.d"), &conf, None);
+    let profile = Config::load(&sources).unwrap().profile("test").unwrap();
+    let koji = Connection::from_profile_config(&profile).unwrap();
+    assert_eq!(koji.timeout(), Duration::from_secs(30));
+    let policy = koji.retry_policy();
+    assert_eq!(policy.get_max_retries(), 4);
+    assert_eq!(policy.get_retry_interval(), Duration::from_secs(2));
+    assert!(!policy.get_anon_retry() && policy.get_offline_retry());
+    assert_eq!(policy.get_offline_retry_interval(), Duration::from_secs(7));
+    // serverca is the only trust anchor and it works.
+    assert_eq!(koji.call("getAPIVersion", ()).await.unwrap(), Value::Int(1));
+}
