@@ -816,3 +816,34 @@ async fn a_profile_configures_the_connection() {
     // serverca is the only trust anchor and it works.
     assert_eq!(koji.call("getAPIVersion", ()).await.unwrap(), Value::Int(1));
 }
+
+#[test]
+fn connections_and_errors_cross_threads() {
+    fn send_sync<T: Send + Sync + 'static>() {}
+    send_sync::<Connection>();
+    send_sync::<koji_client::Error>();
+    send_sync::<koji_client::PreparedCall>();
+    fn send<T: Send + 'static>() {}
+    send::<koji_client::CallStream<Value>>();
+}
+
+#[tokio::test]
+async fn a_compressed_body_cannot_exceed_the_size_limit() {
+    // 8 MiB of zeros compress to a few KiB.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&vec![b' '; 8 << 20]).unwrap();
+    let bomb = support::http_response(
+        "200 OK",
+        &[("Content-Type", "text/xml"), ("Content-Encoding", "gzip")],
+        &gz.finish().unwrap(),
+    );
+    let server = Server::start(vec![Action::Respond(bomb)]).await;
+    let koji = quick(&server.url())
+        .max_response_size(1 << 20)
+        .build()
+        .unwrap();
+    let err = koji.call("getAPIVersion", ()).await.unwrap_err();
+    assert!(err.is_too_large(), "{err}");
+    assert!(!err.is_retryable());
+    still_usable(&koji, &server).await;
+}
