@@ -441,10 +441,10 @@ impl std::fmt::Debug for PreparedCall {
 }
 
 impl PreparedCall {
-    fn new(method: &str, body: Vec<u8>) -> PreparedCall {
+    pub(crate) fn new(method: &str, body: impl Into<Bytes>) -> PreparedCall {
         PreparedCall {
             method: method.to_owned(),
-            body: Bytes::from(body),
+            body: body.into(),
             headers: HeaderMap::new(),
             endpoint: Endpoint::Hub,
             query: None,
@@ -553,6 +553,26 @@ impl<T: DeserializeOwned + Send> Consume for Buffered<T> {
         let bytes = reader.read_to_end().await?;
         tracing::debug!(bytes = bytes.len(), "response received");
         decode_body::<T>(&bytes, &parts.headers)
+    }
+}
+
+/// Reads the whole body and hands it to a decoding function (multicall
+/// decodes its entries itself). An error from the function counts as the
+/// attempt's error, so retries apply to it as to any decode error or fault.
+struct BufferedWith<F>(F);
+
+impl<O, F> Consume for BufferedWith<F>
+where
+    O: Send,
+    F: FnMut(&[u8], &HeaderMap) -> Result<O> + Send,
+{
+    type Output = O;
+    async fn consume(&mut self, conn: &Connection, resp: Response<Incoming>) -> Result<O> {
+        let (parts, body) = resp.into_parts();
+        let reader = BodyReader::new(&parts.headers, body, conn.shared.max_response_size)?;
+        let bytes = reader.read_to_end().await?;
+        tracing::debug!(bytes = bytes.len(), "response received");
+        (self.0)(&bytes, &parts.headers)
     }
 }
 
@@ -908,6 +928,17 @@ impl Connection {
             .await
     }
 
+    /// Sends a prepared call through the same path as [`execute`](Self::execute)
+    /// (retries, deadline, and the session when logged in) and lets `decode`
+    /// turn the whole response body into the answer.
+    pub(crate) async fn execute_with<O, F>(&self, call: &PreparedCall, decode: F) -> Result<O>
+    where
+        O: Send,
+        F: FnMut(&[u8], &HeaderMap) -> Result<O> + Send,
+    {
+        self.run(call, BufferedWith(decode)).await
+    }
+
     /// Calls a method whose answer is an array and yields its items one by
     /// one as they arrive, decoded straight into `T`, in constant memory
     /// whatever the length of the array (no [`max_response_size`](ConnectionBuilder::max_response_size) applies).
@@ -1168,7 +1199,7 @@ fn encode_error(method: &str, e: koji_xmlrpc::Error) -> Error {
 }
 
 /// Positional arguments as values: a sequence gives its elements, `()` none.
-fn args_to_values(args: &impl Serialize) -> Result<Vec<Value>> {
+pub(crate) fn args_to_values(args: &impl Serialize) -> Result<Vec<Value>> {
     match koji_xmlrpc::to_value(args) {
         Ok(Value::Array(items)) => Ok(items),
         Ok(Value::Nil) => Ok(Vec::new()),
@@ -1180,7 +1211,7 @@ fn args_to_values(args: &impl Serialize) -> Result<Vec<Value>> {
 }
 
 /// Keyword arguments as a struct: a struct or map gives its members, `()` none.
-fn kwargs_to_struct(kwargs: &impl Serialize) -> Result<Option<Struct>> {
+pub(crate) fn kwargs_to_struct(kwargs: &impl Serialize) -> Result<Option<Struct>> {
     match koji_xmlrpc::to_value(kwargs) {
         Ok(Value::Struct(s)) if s.is_empty() => Ok(None),
         Ok(Value::Struct(s)) => Ok(Some(s)),

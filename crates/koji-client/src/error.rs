@@ -9,6 +9,7 @@
 //! from a server has `session-key=` values masked.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use http::StatusCode;
@@ -201,12 +202,15 @@ pub(crate) enum TimeoutKind {
 }
 
 /// What went wrong, inside [`Error`].
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) enum Kind {
     /// Invalid settings (bad URL, unreadable CA file…).
     Builder(String),
     /// The arguments could not be encoded as XML-RPC.
     Encode,
+    /// The result of a queued call never arrived: its multicall was dropped
+    /// (or its `send` cancelled) before the call's chunk was answered.
+    NotSent,
     /// No connection could be opened (refused, unreachable, name lookup, proxy).
     Connect,
     /// The TLS handshake failed. `certificate` is true when the peer's
@@ -266,12 +270,14 @@ pub struct Error {
     inner: Box<Inner>,
 }
 
+#[derive(Clone)]
 struct Inner {
     kind: Kind,
     method: Option<Box<str>>,
     url: Option<Box<str>>,
     attempts: u32,
-    source: Option<BoxError>,
+    /// Shared, so that one failure can be reported to many multicall handles.
+    source: Option<Arc<dyn std::error::Error + Send + Sync + 'static>>,
 }
 
 impl Error {
@@ -288,8 +294,20 @@ impl Error {
     }
 
     pub(crate) fn with_source(mut self, source: impl Into<BoxError>) -> Error {
-        self.inner.source = Some(source.into());
+        self.inner.source = Some(Arc::from(source.into()));
         self
+    }
+
+    /// A copy of this error (same kind, context and source), for reporting
+    /// one failure, e.g. of a multicall chunk, to every call it concerns.
+    pub(crate) fn duplicate(&self) -> Error {
+        Error {
+            inner: Box::new(Inner::clone(&self.inner)),
+        }
+    }
+
+    pub(crate) fn not_sent() -> Error {
+        Error::new(Kind::NotSent)
     }
 
     pub(crate) fn builder(msg: impl Into<String>) -> Error {
@@ -488,6 +506,29 @@ impl Error {
         matches!(self.inner.kind, Kind::Encode)
     }
 
+    /// The result of a call queued in a [`Multicall`](crate::Multicall)
+    /// never arrived: the multicall was dropped, or its `send` cancelled,
+    /// before the call was answered.
+    pub fn is_not_sent(&self) -> bool {
+        matches!(self.inner.kind, Kind::NotSent)
+    }
+
+    /// The Python traceback the hub attached to this fault. Only faults
+    /// inside a multicall have one (the hub's `traceback` member, sent for
+    /// every failure that is not an XML-RPC `Fault` raised as such); the
+    /// paths and line numbers in it are the hub's.
+    pub fn hub_traceback(&self) -> Option<&[String]> {
+        match self.inner.kind {
+            Kind::Fault { .. } => self
+                .inner
+                .source
+                .as_ref()
+                .and_then(|s| s.downcast_ref::<HubTraceback>())
+                .map(|t| t.lines.as_slice()),
+            _ => None,
+        }
+    }
+
     /// The settings given to the builder were invalid.
     pub fn is_builder(&self) -> bool {
         matches!(self.inner.kind, Kind::Builder(_))
@@ -564,6 +605,9 @@ impl fmt::Display for Error {
                 if let Some(src) = &self.inner.source {
                     write!(f, ": {src}")?;
                 }
+            }
+            Kind::NotSent => {
+                f.write_str("the multicall was dropped before this call was answered")?
             }
             Kind::Connect => f.write_str("could not connect to the hub")?,
             Kind::Tls {
@@ -679,6 +723,31 @@ impl std::error::Error for Error {
         }
     }
 }
+
+/// The `traceback` member of a multicall fault entry, kept as the fault's
+/// source (see [`Error::hub_traceback`]).
+#[derive(Debug, Clone)]
+pub(crate) struct HubTraceback {
+    pub(crate) lines: Vec<String>,
+}
+
+impl fmt::Display for HubTraceback {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The last line names the exception; the whole text is available
+        // through `Error::hub_traceback`.
+        let last = self
+            .lines
+            .iter()
+            .rev()
+            .flat_map(|l| l.lines().rev())
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .unwrap_or("");
+        write!(f, "hub traceback ({} lines): {last}", self.lines.len())
+    }
+}
+
+impl std::error::Error for HubTraceback {}
 
 /// The URL without query string or fragment (where URL session keys would be).
 pub(crate) fn strip_query(url: &str) -> &str {

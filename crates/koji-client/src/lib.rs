@@ -12,6 +12,7 @@ pub use model::{
 };
 mod connection;
 mod error;
+pub mod multicall;
 mod retry;
 mod tls;
 mod transport;
@@ -23,6 +24,7 @@ pub use connection::{
 };
 pub use error::{Error, FaultKind, Result};
 pub use koji_xmlrpc::{Struct, Value};
+pub use multicall::{Handle, Multicall};
 pub use retry::{
     DEFAULT_MAX_RETRIES, DEFAULT_OFFLINE_RETRY_INTERVAL, DEFAULT_RETRY_INTERVAL, RetryPolicy,
 };
