@@ -565,13 +565,13 @@ impl Multicall {
         self.call("getPackage", (package.into(),))
     }
 
-    fn enqueue(&mut self, mut slot: Box<dyn Slot>, encoded: Result<Vec<u8>>) {
+    fn enqueue(&mut self, mut slot: Box<dyn Slot>, encoded: Result<Encoded>) {
         let index = self.calls;
         self.calls += 1;
         match encoded {
-            Ok(bytes) => {
+            Ok(encoded) => {
                 let start = self.arena.len();
-                self.arena.extend_from_slice(&bytes);
+                self.arena.extend_from_slice(encoded.call());
                 self.queued.push(Queued {
                     index,
                     bytes: start..self.arena.len(),
@@ -1017,18 +1017,32 @@ fn envelope() -> &'static Envelope {
 }
 
 /// One call encoded as a multicall entry (`<value><struct>…</struct></value>\n`),
-/// byte for byte as koji's client writes it.
-fn fragment<P: Serialize + ?Sized>(method: &str, params: &P) -> Result<Vec<u8>> {
+/// byte for byte as koji's client writes it: the writer's whole document and
+/// where the call is in it (saves copying it before it goes to the arena).
+fn fragment<P: Serialize + ?Sized>(method: &str, params: &P) -> Result<Encoded> {
     let mut w = MulticallWriter::new();
     w.call(method, params)
         .map_err(|e| Error::new(Kind::Encode).with_source(e))?;
     let doc = w.finish();
     let env = envelope();
-    let end = doc.len().saturating_sub(env.foot.len());
-    match doc.get(env.head.len()..end) {
-        Some(call) if doc.starts_with(&env.head) && doc.ends_with(&env.foot) => Ok(call.to_vec()),
-        _ => Err(Error::new(Kind::Encode)
-            .with_source("the multicall writer's output has an unexpected layout")),
+    let call = env.head.len()..doc.len().saturating_sub(env.foot.len());
+    if call.start <= call.end && doc.starts_with(&env.head) && doc.ends_with(&env.foot) {
+        Ok(Encoded { doc, call })
+    } else {
+        Err(Error::new(Kind::Encode)
+            .with_source("the multicall writer's output has an unexpected layout"))
+    }
+}
+
+/// A call encoded by [`fragment`].
+struct Encoded {
+    doc: Vec<u8>,
+    call: Range<usize>,
+}
+
+impl Encoded {
+    fn call(&self) -> &[u8] {
+        self.doc.get(self.call.clone()).unwrap_or_default()
     }
 }
 
@@ -1281,8 +1295,8 @@ mod tests {
         let whole = w.finish();
         let env = envelope();
         let mut mine = env.head.clone();
-        mine.extend(fragment("getBuild", &(3,)).unwrap());
-        mine.extend(fragment("echo", &(1, "a<b", ())).unwrap());
+        mine.extend(fragment("getBuild", &(3,)).unwrap().call());
+        mine.extend(fragment("echo", &(1, "a<b", ())).unwrap().call());
         mine.extend(&env.foot);
         assert_eq!(
             String::from_utf8(mine).unwrap(),
