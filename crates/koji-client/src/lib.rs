@@ -2,3 +2,11 @@
 
 pub mod cache;
 pub mod messages;
+pub mod model;
+pub mod web;
+
+pub use model::{
+    AuthType, Build, BuildState, BuildTarget, Channel, Host, IdOrName, ModelError, Package, Repo,
+    RepoState, Tag, Task, TaskDescendents, TaskFault, TaskOutcome, TaskParams, TaskState, User,
+    UserStatus, UserType,
+};
