@@ -60,14 +60,20 @@
 //! ```
 
 pub mod amqp_value;
+#[cfg(feature = "stomp")]
+mod consumer;
 mod describe;
 mod error;
 mod event;
 pub mod fedora;
 pub mod frame;
 mod parse;
+#[cfg(feature = "stomp")]
+pub mod stomp;
 pub mod topic;
 
+#[cfg(feature = "stomp")]
+pub use consumer::Backoff;
 pub use describe::{NameKind, NameResolver, NoNames, ResolverFn};
 pub use error::MessageError;
 pub use event::{
