@@ -442,37 +442,55 @@ fn envelope_from(value: &Value, index: usize) -> Result<FedoraEnvelope, MessageE
     })
 }
 
-/// Reads fedora-messaging's JSON serialisation: one message object, or a
-/// list of them (what `fedora_messaging.message.dumps` writes).
+/// Reads fedora-messaging's JSON serialisation of messages: one JSON
+/// object per line (what `fedora_messaging.message.dumps` and the
+/// `fedora-messaging` CLI write since 3.0), a single object, or a JSON list
+/// of objects (older releases).
 ///
 /// ```
 /// use koji_client::messages::fedora::parse_envelopes;
 /// use koji_client::messages::KojiEvent;
 ///
-/// let json = br#"[{"topic": "org.fedoraproject.prod.buildsys.tag",
-///     "headers": {"fedora_messaging_schema": "koji_fedoramessaging.tag.TagV1"},
-///     "id": "d63a4767-7958-4a99-9c11-d110663c48b0", "priority": 2, "queue": null,
-///     "body": {"build_id": 1457909, "name": "http-parser", "version": "2.9.3",
-///              "release": "1.fc31", "owner": "sgallagh", "tag": "f31-updates-pending",
-///              "tag_id": 6446, "user": "bodhi", "instance": "primary"}}]"#;
+/// let json = br#"{"topic": "org.fedoraproject.prod.buildsys.tag", "headers": {"fedora_messaging_schema": "koji_fedoramessaging.tag.TagV1"}, "id": "d63a4767-7958-4a99-9c11-d110663c48b0", "priority": 2, "queue": null, "body": {"build_id": 1457909, "name": "http-parser", "version": "2.9.3", "release": "1.fc31", "owner": "sgallagh", "tag": "f31-updates-pending", "tag_id": 6446, "user": "bodhi", "instance": "primary"}}
+/// {"topic": "org.fedoraproject.prod.buildsys.repo.init", "headers": {}, "body": {"repo_id": 1410901, "tag": "f33-build", "tag_id": 18677}}
+/// "#;
 /// let envelopes = parse_envelopes(json).unwrap();
+/// assert_eq!(envelopes.len(), 2);
 /// let KojiEvent::Tag(tag) = envelopes[0].to_event().unwrap() else { panic!() };
 /// assert_eq!(tag.tag.name.as_deref(), Some("f31-updates-pending"));
 /// assert_eq!(tag.build.nvr().as_deref(), Some("http-parser-2.9.3-1.fc31"));
+/// assert!(matches!(envelopes[1].to_event().unwrap(), KojiEvent::RepoInit(_)));
 /// ```
 pub fn parse_envelopes(json: &[u8]) -> Result<Vec<FedoraEnvelope>, MessageError> {
-    let value: Value = serde_json::from_slice(json)
-        .map_err(|e| MessageError::Envelope(format!("not JSON: {e}")))?;
-    match &value {
-        Value::Array(items) => items
+    match serde_json::from_slice::<Value>(json) {
+        Ok(Value::Array(items)) => items
             .iter()
             .enumerate()
             .map(|(i, v)| envelope_from(v, i))
             .collect(),
-        Value::Object(_) => Ok(vec![envelope_from(&value, 0)?]),
-        other => Err(MessageError::Envelope(format!(
+        Ok(value @ Value::Object(_)) => Ok(vec![envelope_from(&value, 0)?]),
+        Ok(other) => Err(MessageError::Envelope(format!(
             "expected a message object or a list of them, got {}",
-            short(other)
+            short(&other)
         ))),
+        // Not one JSON document: one object per line.
+        Err(whole) => {
+            let text = std::str::from_utf8(json)
+                .map_err(|e| MessageError::Envelope(format!("not UTF-8: {e}")))?;
+            let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+            if lines.len() < 2 {
+                return Err(MessageError::Envelope(format!("not JSON: {whole}")));
+            }
+            lines
+                .iter()
+                .enumerate()
+                .map(|(i, line)| {
+                    let value: Value = serde_json::from_str(line).map_err(|e| {
+                        MessageError::Envelope(format!("line {}: not JSON: {e}", i + 1))
+                    })?;
+                    envelope_from(&value, i)
+                })
+                .collect()
+        }
     }
 }

@@ -59,8 +59,10 @@
 //!      (https://koji.example.com/koji/taskinfo?taskID=33)");
 //! ```
 
+#[cfg(feature = "amqp")]
+pub mod amqp;
 pub mod amqp_value;
-#[cfg(feature = "stomp")]
+#[cfg(any(feature = "stomp", feature = "amqp"))]
 mod consumer;
 mod describe;
 mod error;
@@ -72,8 +74,8 @@ mod parse;
 pub mod stomp;
 pub mod topic;
 
-#[cfg(feature = "stomp")]
-pub use consumer::Backoff;
+#[cfg(any(feature = "stomp", feature = "amqp"))]
+pub use consumer::{Backoff, TlsConfig};
 pub use describe::{NameKind, NameResolver, NoNames, ResolverFn};
 pub use error::MessageError;
 pub use event::{

@@ -38,85 +38,19 @@
 //! ```
 
 use std::fmt;
-use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::Stream;
-use openssl::ssl::{SslConnector, SslFiletype, SslMethod, SslVerifyMode};
+use openssl::ssl::SslConnector;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+pub use super::consumer::TlsConfig;
 use super::consumer::{Backoff, log_bad_message};
 use super::frame::{Decoded, FrameError, StompFrame};
 use super::{KojiEvent, parse_stomp};
-
-/// TLS settings: the server's certificate is always verified, against
-/// `ca_file` or the system's roots.
-#[derive(Debug, Clone, Default)]
-pub struct TlsConfig {
-    ca_file: Option<PathBuf>,
-    cert_file: Option<PathBuf>,
-    key_file: Option<PathBuf>,
-    server_name: Option<String>,
-}
-
-impl TlsConfig {
-    /// TLS with the system's CA roots and no client certificate.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Trust only the CA certificates in this PEM file.
-    pub fn ca_file(mut self, path: impl Into<PathBuf>) -> Self {
-        self.ca_file = Some(path.into());
-        self
-    }
-
-    /// The client certificate: a PEM file holding the certificate (and its
-    /// chain) and, unless [`TlsConfig::key_file`] is given, the private key,
-    /// like Koji's `cert` option.
-    pub fn cert_file(mut self, path: impl Into<PathBuf>) -> Self {
-        self.cert_file = Some(path.into());
-        self
-    }
-
-    /// The client certificate's private key, when it is in its own PEM file.
-    pub fn key_file(mut self, path: impl Into<PathBuf>) -> Self {
-        self.key_file = Some(path.into());
-        self
-    }
-
-    /// The name to verify the server's certificate against (default: the
-    /// host connected to).
-    pub fn server_name(mut self, name: impl Into<String>) -> Self {
-        self.server_name = Some(name.into());
-        self
-    }
-
-    fn connector(&self) -> Result<SslConnector, StompError> {
-        let tls =
-            |what: &str, e: openssl::error::ErrorStack| StompError::Tls(format!("{what}: {e}"));
-        let mut b =
-            SslConnector::builder(SslMethod::tls_client()).map_err(|e| tls("TLS setup", e))?;
-        b.set_verify(SslVerifyMode::PEER);
-        if let Some(ca) = &self.ca_file {
-            b.set_ca_file(ca)
-                .map_err(|e| tls(&format!("CA file {}", ca.display()), e))?;
-        }
-        if let Some(cert) = &self.cert_file {
-            b.set_certificate_chain_file(cert)
-                .map_err(|e| tls(&format!("certificate file {}", cert.display()), e))?;
-            let key = self.key_file.as_ref().unwrap_or(cert);
-            b.set_private_key_file(key, SslFiletype::PEM)
-                .map_err(|e| tls(&format!("private key in {}", key.display()), e))?;
-            b.check_private_key()
-                .map_err(|e| tls("client certificate and key do not match", e))?;
-        }
-        Ok(b.build())
-    }
-}
 
 /// A password that never shows in `Debug` output.
 #[derive(Clone)]
@@ -348,8 +282,7 @@ async fn open(config: &StompConfig, tls: Option<&SslConnector>) -> Result<Connec
             let name = config
                 .tls
                 .as_ref()
-                .and_then(|t| t.server_name.clone())
-                .unwrap_or_else(|| config.host.clone());
+                .map_or_else(|| config.host.clone(), |t| t.server_name_or(&config.host));
             let ssl = connector
                 .configure()
                 .and_then(|c| c.into_ssl(&name))
@@ -483,7 +416,12 @@ pub fn subscribe(config: StompConfig) -> Result<impl Stream<Item = KojiEvent> + 
     if config.destinations.is_empty() {
         return Err(StompError::NoDestination);
     }
-    let tls = config.tls.as_ref().map(TlsConfig::connector).transpose()?;
+    let tls = config
+        .tls
+        .as_ref()
+        .map(TlsConfig::connector)
+        .transpose()
+        .map_err(StompError::Tls)?;
     let state = State {
         config: Arc::new(config),
         tls,

@@ -55,7 +55,8 @@ def publish_fedora(url, messages):
     raw_conn = None
     for m in messages:
         if "wire" in m:
-            (msg,) = message.loads(json.dumps([m["wire"]]))
+            # One JSON object per line is fedora-messaging's file format.
+            (msg,) = message.loads(json.dumps(m["wire"]))
             api.publish(msg)
         else:
             raw = m["raw"]
