@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+#[cfg(any(feature = "stomp", feature = "amqp1"))]
 use openssl::ssl::{SslConnector, SslFiletype, SslMethod, SslVerifyMode};
 
 /// How long to wait between reconnection attempts: `initial`, then
@@ -102,6 +103,7 @@ impl TlsConfig {
     }
 
     /// The name to verify the server against.
+    #[cfg(any(feature = "stomp", feature = "amqp1"))]
     pub(super) fn server_name_or(&self, host: &str) -> String {
         self.server_name.clone().unwrap_or_else(|| host.to_owned())
     }
@@ -150,6 +152,7 @@ impl TlsConfig {
         archive.to_der().map(Some).map_err(|e| e.to_string())
     }
 
+    #[cfg(any(feature = "stomp", feature = "amqp1"))]
     pub(super) fn connector(&self) -> Result<SslConnector, String> {
         let tls = |what: &str, e: openssl::error::ErrorStack| format!("{what}: {e}");
         let mut b =

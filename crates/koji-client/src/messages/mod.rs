@@ -61,8 +61,10 @@
 
 #[cfg(feature = "amqp")]
 pub mod amqp;
+#[cfg(feature = "amqp1")]
+pub mod amqp1;
 pub mod amqp_value;
-#[cfg(any(feature = "stomp", feature = "amqp"))]
+#[cfg(any(feature = "stomp", feature = "amqp", feature = "amqp1"))]
 mod consumer;
 mod describe;
 mod error;
@@ -74,7 +76,7 @@ mod parse;
 pub mod stomp;
 pub mod topic;
 
-#[cfg(any(feature = "stomp", feature = "amqp"))]
+#[cfg(any(feature = "stomp", feature = "amqp", feature = "amqp1"))]
 pub use consumer::{Backoff, TlsConfig};
 pub use describe::{NameKind, NameResolver, NoNames, ResolverFn};
 pub use error::MessageError;

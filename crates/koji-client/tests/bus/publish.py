@@ -1,6 +1,6 @@
 """Publishes test messages with the libraries real publishers use.
 
-usage: publish.py (stomp PORT | fedora AMQP_URL | proton URL) MESSAGES.json
+usage: publish.py (stomp PORT | fedora AMQP_URL | proton URL | declare AMQP_URL) MESSAGES.json
 
 MESSAGES.json is a list; what each entry holds depends on the transport:
 
@@ -16,7 +16,10 @@ MESSAGES.json is a list; what each entry holds depends on the transport:
   1.0 message with application properties and an amqp-value string body,
   as Koji's protonmsg plugin does (python3-qpid-proton).
 
-Prints "sent N" when every message was sent.
+- declare: {"queue", "bindings": [routing keys]}: declares a durable queue
+  bound to amq.topic with pika (set-up, not a message).
+
+Prints "sent N" when every entry was handled.
 """
 
 import json
@@ -94,11 +97,29 @@ def publish_proton(url, messages):
     conn.close()
 
 
+def declare(url, queues):
+    import pika
+
+    conn = pika.BlockingConnection(pika.URLParameters(url))
+    channel = conn.channel()
+    for q in queues:
+        channel.queue_declare(queue=q["queue"], durable=True)
+        for key in q["bindings"]:
+            channel.queue_bind(queue=q["queue"], exchange="amq.topic", routing_key=key)
+    conn.close()
+
+
 def main():
     kind, where, path = sys.argv[1:4]
     with open(path) as f:
         messages = json.load(f)
-    {"stomp": publish_stomp, "fedora": publish_fedora, "proton": publish_proton}[kind](
+    actions = {
+        "stomp": publish_stomp,
+        "fedora": publish_fedora,
+        "proton": publish_proton,
+        "declare": declare,
+    }
+    actions[kind](
         where, messages
     )
     print("sent %d" % len(messages))
