@@ -10,9 +10,9 @@ mod bus;
 
 use std::time::Duration;
 
-use bus::rabbitmq::RabbitMq;
+use bus::rabbitmq::{RabbitMq, TestCerts};
 use bus::{Inbox, Recorded, fingerprint, proton_python, publish, recorded, venv_python};
-use koji_client::messages::stomp::{StompConfig, subscribe};
+use koji_client::messages::stomp::{StompConfig, TlsConfig, subscribe};
 use koji_client::messages::{Backoff, KojiEvent};
 use serde_json::{Value, json};
 
@@ -137,4 +137,36 @@ async fn stomp_subscriber_reads_protonmsg_messages_through_rabbitmq() {
             w.seq
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stomp_subscriber_logs_in_with_a_tls_client_certificate() {
+    // The broker's TLS listener demands a client certificate signed by the
+    // test CA; ours is one PEM file holding certificate and key, like
+    // Koji's `cert` option.
+    let python = venv_python();
+    let certs = TestCerts::new();
+    let broker = RabbitMq::start_with_tls(&certs);
+    let port = broker.stomp_port.to_string();
+    let config = StompConfig::new("127.0.0.1", broker.stomp_tls_port.unwrap())
+        .tls(
+            TlsConfig::new()
+                .ca_file(&certs.ca)
+                .cert_file(&certs.client)
+                .server_name("localhost"),
+        )
+        .credentials("guest", "guest")
+        .vhost("/")
+        .destination("/topic/koji.#")
+        .heartbeat(Duration::from_secs(1));
+    let mut inbox = Inbox::new(subscribe(config).unwrap());
+    bus::wait_until_subscribed(&mut inbox, |i| {
+        publish(&python, "stomp", &port, &[probe(i)])
+    })
+    .await;
+    let messages = recorded();
+    let some = &messages[..10];
+    let batch: Vec<Value> = some.iter().map(as_stomp).collect();
+    tokio::task::block_in_place(|| publish(&python, "stomp", &port, &batch));
+    assert_same(&inbox.take(some.len(), WAIT).await, some);
 }

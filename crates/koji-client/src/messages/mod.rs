@@ -43,6 +43,18 @@
 //! | `TaskStateChange.tag()` | [`KojiEvent::tag`], [`KojiEvent::tag_name`]`(&resolver).await` |
 //! | — | the other seven kinds, `Unknown`, typed errors, [`KojiEvent::summary`] |
 //!
+//! # Consuming (cargo features)
+//!
+//! Each consumer yields a `Stream` of [`KojiEvent`]s, reconnects with
+//! `Backoff` when the broker goes away, and logs and skips a message it
+//! cannot parse (the stream never dies of it):
+//!
+//! | feature | module | for |
+//! |---|---|---|
+//! | `stomp` | `stomp` | STOMP 1.1/1.2 (UMB/ActiveMQ, RabbitMQ), TLS client certificates, durable subscriptions |
+//! | `amqp` | `amqp` | AMQP 0-9-1 (fedora-messaging on RabbitMQ), through lapin |
+//! | `amqp1` | `amqp1` | AMQP 1.0 (what protonmsg publishes to), through fe2o3-amqp |
+//!
 //! ```
 //! use koji_client::messages::{parse, KojiEvent};
 //!

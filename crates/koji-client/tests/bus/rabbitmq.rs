@@ -56,6 +56,9 @@ pub struct RabbitMq {
     pub amqp_port: u16,
     /// STOMP port.
     pub stomp_port: u16,
+    /// STOMP-over-TLS port (client certificate required), when started
+    /// with [`RabbitMq::start_with_tls`].
+    pub stomp_tls_port: Option<u16>,
     epmd_port: u16,
     dist_port: u16,
     node: String,
@@ -67,6 +70,16 @@ impl RabbitMq {
     /// Starts a broker with the STOMP and AMQP 1.0 plugins and waits until
     /// it accepts connections.
     pub fn start() -> RabbitMq {
+        Self::start_inner(None)
+    }
+
+    /// Like [`RabbitMq::start`], plus a STOMP TLS listener that requires a
+    /// client certificate signed by `certs.ca`.
+    pub fn start_with_tls(certs: &TestCerts) -> RabbitMq {
+        Self::start_inner(Some(certs))
+    }
+
+    fn start_inner(certs: Option<&TestCerts>) -> RabbitMq {
         let dir = tempfile::Builder::new()
             .prefix("koji-rabbitmq-")
             .tempdir()
@@ -76,18 +89,30 @@ impl RabbitMq {
         let epmd_port = free_port();
         let dist_port = free_port();
         let node = format!("koji-test-{amqp_port}@localhost");
-        std::fs::write(
-            dir.path().join("rabbitmq.conf"),
-            format!(
-                "listeners.tcp.1 = 127.0.0.1:{amqp_port}\n\
-                 stomp.listeners.tcp.1 = 127.0.0.1:{stomp_port}\n\
-                 stomp.default_user = guest\n\
-                 stomp.default_pass = guest\n\
-                 log.console = false\n\
-                 log.file.level = info\n"
-            ),
-        )
-        .unwrap();
+        let mut conf = format!(
+            "listeners.tcp.1 = 127.0.0.1:{amqp_port}\n\
+             stomp.listeners.tcp.1 = 127.0.0.1:{stomp_port}\n\
+             stomp.default_user = guest\n\
+             stomp.default_pass = guest\n\
+             log.console = false\n\
+             log.file.level = info\n"
+        );
+        let stomp_tls_port = certs.map(|c| {
+            let port = free_port();
+            conf.push_str(&format!(
+                "stomp.listeners.ssl.1 = 127.0.0.1:{port}\n\
+                 ssl_options.cacertfile = {}\n\
+                 ssl_options.certfile = {}\n\
+                 ssl_options.keyfile = {}\n\
+                 ssl_options.verify = verify_peer\n\
+                 ssl_options.fail_if_no_peer_cert = true\n",
+                c.ca.display(),
+                c.server_cert.display(),
+                c.server_key.display()
+            ));
+            port
+        });
+        std::fs::write(dir.path().join("rabbitmq.conf"), conf).unwrap();
         std::fs::write(
             dir.path().join("enabled_plugins"),
             "[rabbitmq_stomp,rabbitmq_amqp1_0].\n",
@@ -100,6 +125,7 @@ impl RabbitMq {
             dir,
             amqp_port,
             stomp_port,
+            stomp_tls_port,
             epmd_port,
             dist_port,
             node,
@@ -173,7 +199,8 @@ impl RabbitMq {
             let booted = std::fs::read_to_string(self.dir.path().join("server.out"))
                 .map(|t| t.matches("Starting broker... completed").count())
                 .unwrap_or(0);
-            if booted >= self.boots && up(self.amqp_port) && up(self.stomp_port) {
+            let tls_up = self.stomp_tls_port.is_none_or(up);
+            if booted >= self.boots && up(self.amqp_port) && up(self.stomp_port) && tls_up {
                 return;
             }
             if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().unwrap()) {
@@ -242,6 +269,106 @@ impl Drop for RabbitMq {
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .status();
+        }
+    }
+}
+
+/// A throw-away CA with a server certificate (for `localhost` and
+/// 127.0.0.1) and a client certificate, made with the `openssl` tool.
+pub struct TestCerts {
+    _dir: tempfile::TempDir,
+    /// The CA certificate (PEM).
+    pub ca: PathBuf,
+    /// The server certificate (PEM).
+    pub server_cert: PathBuf,
+    /// The server key (PEM).
+    pub server_key: PathBuf,
+    /// The client certificate and key in one PEM file, like Koji's `cert`.
+    pub client: PathBuf,
+}
+
+impl TestCerts {
+    /// Makes the CA and both certificates.
+    pub fn new() -> TestCerts {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let openssl = |args: &[&str]| {
+            let out = Command::new("openssl")
+                .args(args)
+                .current_dir(d)
+                .output()
+                .unwrap_or_else(|e| {
+                    panic!("cannot run openssl (install the openssl package): {e}")
+                });
+            assert!(
+                out.status.success(),
+                "openssl {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        openssl(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=koji-client test CA",
+        ]);
+        for (name, cn, ext) in [
+            (
+                "server",
+                "localhost",
+                "subjectAltName=DNS:localhost,IP:127.0.0.1",
+            ),
+            ("client", "koji-client-test", "extendedKeyUsage=clientAuth"),
+        ] {
+            std::fs::write(d.join(format!("{name}.ext")), format!("{ext}\n")).unwrap();
+            openssl(&[
+                "req",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                &format!("{name}.key"),
+                "-out",
+                &format!("{name}.csr"),
+                "-subj",
+                &format!("/CN={cn}"),
+            ]);
+            openssl(&[
+                "x509",
+                "-req",
+                "-in",
+                &format!("{name}.csr"),
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-out",
+                &format!("{name}.pem"),
+                "-days",
+                "2",
+                "-extfile",
+                &format!("{name}.ext"),
+            ]);
+        }
+        let mut combined = std::fs::read(d.join("client.pem")).unwrap();
+        combined.extend(std::fs::read(d.join("client.key")).unwrap());
+        std::fs::write(d.join("client-combined.pem"), combined).unwrap();
+        TestCerts {
+            ca: d.join("ca.pem"),
+            server_cert: d.join("server.pem"),
+            server_key: d.join("server.key"),
+            client: d.join("client-combined.pem"),
+            _dir: dir,
         }
     }
 }
