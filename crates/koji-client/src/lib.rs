@@ -2,6 +2,7 @@
 
 pub mod cache;
 pub mod config;
+pub mod messages;
 pub mod model;
 pub mod web;
 
