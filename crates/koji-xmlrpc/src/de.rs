@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, IgnoredAny, Visitor};
 
 use crate::error::{Error, ErrorKind};
-use crate::scan::{Next, Scanner, Tag, Text, show};
+use crate::scan::{Next, Scanner, Tag, Text, show, starts, starts_end};
 use crate::text::{self, Int};
 use crate::value::{DATETIME_MARKER, DateTimeEnum, Fault, VALUE_MARKER, Value};
 use crate::{DecodeOptions, MethodCall};
@@ -91,8 +91,13 @@ impl<'de, 's> Deserializer<'de, 's> {
         let b = self.sc.b;
         let p = self.sc.pos;
         // Fast path: a type tag right after <value>.
-        if b.get(p) == Some(&b'<') && b.get(p + 1).is_some_and(u8::is_ascii_alphabetic) {
-            return self.typed_tag();
+        if b.get(p) == Some(&b'<') {
+            if let Some(k) = self.fast_type(p) {
+                return Ok(k);
+            }
+            if b.get(p + 1).is_some_and(u8::is_ascii_alphabetic) {
+                return self.typed_tag();
+            }
         }
         let text = self.sc.text()?;
         match (b.get(self.sc.pos), b.get(self.sc.pos + 1)) {
@@ -112,6 +117,38 @@ impl<'de, 's> Deserializer<'de, 's> {
                 .sc
                 .err(ErrorKind::Truncated, "document ends inside <value>")),
         }
+    }
+
+    /// Recognises the usual spellings of type tags (`<string>`, `<nil/>`…) at `p`.
+    #[inline(always)]
+    fn fast_type(&mut self, p: usize) -> Option<Kind<'s>> {
+        let rest = self.sc.b.get(p + 1..)?;
+        let (lit, ty, empty): (&'static [u8], Ty, bool) = match rest.first()? {
+            b's' if starts(rest, b"string>") => (b"string", Ty::Str, false),
+            b's' if starts(rest, b"struct>") => (b"struct", Ty::Struct, false),
+            b'i' if starts(rest, b"int>") => (b"int", Ty::Int, false),
+            b'i' if starts(rest, b"i8>") => (b"i8", Ty::Int, false),
+            b'i' if starts(rest, b"i4>") => (b"i4", Ty::Int, false),
+            b'n' if starts(rest, b"nil/>") => (b"nil", Ty::Nil, true),
+            b'd' if starts(rest, b"double>") => (b"double", Ty::Double, false),
+            b'd' if starts(rest, b"dateTime.iso8601>") => {
+                (b"dateTime.iso8601", Ty::DateTime, false)
+            }
+            b'a' if starts(rest, b"array>") => (b"array", Ty::Array, false),
+            b'b' if starts(rest, b"boolean>") => (b"boolean", Ty::Bool, false),
+            b'b' if starts(rest, b"base64>") => (b"base64", Ty::Base64, false),
+            _ => return None,
+        };
+        self.sc.pos = p + 1 + lit.len() + if empty { 2 } else { 1 };
+        Some(Kind::Typed(
+            ty,
+            Tag {
+                raw: lit,
+                local: lit,
+                empty,
+                at: p,
+            },
+        ))
     }
 
     fn typed_tag(&mut self) -> Result<Kind<'s>, Error> {
@@ -135,10 +172,7 @@ impl<'de, 's> Deserializer<'de, 's> {
     #[inline]
     fn close(&mut self, vraw: &[u8]) -> Result<(), Error> {
         let rest = self.sc.b.get(self.sc.pos..).unwrap_or(&[]);
-        if rest.starts_with(b"</")
-            && rest.get(2..2 + vraw.len()) == Some(vraw)
-            && rest.get(2 + vraw.len()) == Some(&b'>')
-        {
+        if starts_end(rest, vraw) {
             self.sc.pos += vraw.len() + 3;
             return Ok(());
         }
@@ -269,7 +303,7 @@ impl<'de, 's> Deserializer<'de, 's> {
         }
         let b = self.sc.b;
         let p = self.sc.pos;
-        let data = if b.get(p..p + 6) == Some(b"<data>") {
+        let data = if starts(b.get(p..).unwrap_or(&[]), b"<data>") {
             self.sc.pos += 6;
             Tag {
                 raw: b"data",
@@ -398,7 +432,7 @@ impl<'de> de::SeqAccess<'de> for SeqAcc<'_, 'de, '_> {
         sc.misc().map_err(|e| e.prepend_index(index))?;
         let b = sc.b;
         let p = sc.pos;
-        let vt = if b.get(p..p + 7) == Some(b"<value>") {
+        let vt = if starts(b.get(p..).unwrap_or(&[]), b"<value>") {
             sc.pos += 7;
             Tag {
                 raw: b"value",
@@ -469,7 +503,7 @@ impl<'de> de::MapAccess<'de> for MapAcc<'_, 'de, '_> {
         sc.misc()?;
         let b = sc.b;
         let p = sc.pos;
-        let member = if b.get(p..p + 8) == Some(b"<member>") {
+        let member = if starts(b.get(p..).unwrap_or(&[]), b"<member>") {
             sc.pos += 8;
             Tag {
                 raw: b"member",
