@@ -1260,20 +1260,16 @@ fn response_doc<'de, T: Deserialize<'de>>(
     Ok(out)
 }
 
-/// Decodes one `<value>…</value>` (a streamed array item) into `T`.
-pub(crate) fn decode_fragment<T: de::DeserializeOwned>(
-    bytes: &[u8],
+/// Decodes the `<value>…</value>` at the start of `s` (a streamed array item) into `T`;
+/// returns it and the number of bytes it took.
+pub(crate) fn decode_item<T: de::DeserializeOwned>(
+    s: &str,
     opts: &DecodeOptions,
-) -> Result<T, Error> {
-    let s = std::str::from_utf8(bytes)
-        .map_err(|e| Error::at(ErrorKind::InvalidUtf8, "invalid UTF-8", e.valid_up_to()))?;
+) -> Result<(T, usize), Error> {
     let mut de = Deserializer::new(s, Some(s), opts);
     de.sc.in_root = true;
     let vt = de.sc.expect_start(b"value")?;
     de.vtag = vt;
     let v = T::deserialize(&mut de)?;
-    if !de.sc.at_eof() {
-        return Err(de.sc.err(ErrorKind::Syntax, "content after the value"));
-    }
-    Ok(v)
+    Ok((v, de.sc.pos))
 }

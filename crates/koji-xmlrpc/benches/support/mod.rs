@@ -122,6 +122,39 @@ pub struct Build {
     pub extra: Option<Value>,
 }
 
+/// The same row with borrowed strings (no allocation where the text has no escapes).
+#[derive(Debug, Deserialize)]
+pub struct BuildRef<'a> {
+    pub build_id: i64,
+    pub version: &'a str,
+    pub release: &'a str,
+    pub epoch: Option<i64>,
+    pub draft: Option<bool>,
+    pub state: i64,
+    pub task_id: Option<i64>,
+    pub owner_id: i64,
+    pub owner_name: &'a str,
+    pub promoter_id: Option<i64>,
+    pub promoter_name: Option<&'a str>,
+    pub package_id: i64,
+    pub package_name: &'a str,
+    pub name: &'a str,
+    pub nvr: &'a str,
+    pub volume_id: i64,
+    pub volume_name: &'a str,
+    pub creation_event_id: i64,
+    pub creation_time: &'a str,
+    pub creation_ts: f64,
+    pub start_time: Option<&'a str>,
+    pub start_ts: Option<f64>,
+    pub completion_time: Option<&'a str>,
+    pub completion_ts: Option<f64>,
+    pub promotion_time: Option<&'a str>,
+    pub promotion_ts: Option<f64>,
+    pub source: Option<&'a str>,
+    pub extra: Option<Value>,
+}
+
 /// The calls of the multicall benchmark: alternately `getBuild(id)` and
 /// `getTaskInfo(id, request=True)`.
 pub fn multicall_calls(n: usize) -> Vec<(&'static str, Vec<Value>)> {
