@@ -62,7 +62,7 @@ pub struct ArrayStreamDecoder<T> {
     /// Scan position in `buf`.
     pos: usize,
     phase: Phase,
-    /// Start (in `buf`) and element depth of the item being scanned.
+    /// Start (in `buf`) of an item waiting for more input.
     item_start: Option<usize>,
     /// Index of the next item.
     index: usize,
@@ -192,17 +192,16 @@ impl<T: DeserializeOwned> ArrayStreamDecoder<T> {
         }
     }
 
-    /// Signals the end of the body. Fails if the document is incomplete or malformed
-    /// (after this, [`next_item`](Self::next_item) returns the remaining items).
+    /// Signals the end of the body. After this, [`next_item`](Self::next_item) returns the
+    /// remaining items and then reports an incomplete (truncated) or malformed end of the
+    /// document as an error; it returns `Ok(None)` once everything has been checked, when
+    /// [`is_done`](Self::is_done) becomes true. Fails only if the decoder already failed.
     pub fn finish(&mut self) -> Result<(), Error> {
         self.eof = true;
         if self.failed {
             return Err(Error::new(ErrorKind::Syntax, "the stream already failed"));
         }
-        match self.phase {
-            Phase::Prolog(_) | Phase::Items | Phase::Epilog | Phase::Fault => Ok(()),
-            Phase::Done => Ok(()),
-        }
+        Ok(())
     }
 
     fn abs(&self, p: usize) -> usize {
