@@ -149,6 +149,11 @@ fn reply_parts(status: StatusCode, content_type: &str, body: Body, close: bool) 
     r
 }
 
+fn without_hub_header(mut r: Response<Body>) -> Response<Body> {
+    r.headers_mut().remove("koji-version");
+    r
+}
+
 fn xml(body: Vec<u8>) -> Response<Body> {
     reply(StatusCode::OK, "text/xml", body, false)
 }
@@ -342,22 +347,23 @@ async fn handle(
             hub.log.push(record);
             return Err(Dropped("injected stall ended by shutdown"));
         }
-        Some(Action::BadGateway) => Some(reply(
+        // a proxy's answers: no Koji-Version header
+        Some(Action::BadGateway) => Some(without_hub_header(reply(
             StatusCode::BAD_GATEWAY,
             "text/html; charset=iso-8859-1",
             BAD_GATEWAY_PAGE.as_bytes().to_vec(),
             false,
-        )),
+        ))),
         Some(Action::Status {
             status,
             content_type,
             body,
-        }) => Some(reply(
+        }) => Some(without_hub_header(reply(
             StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             &content_type,
             body.into_bytes(),
             false,
-        )),
+        ))),
         Some(Action::ServerOffline(msg)) => {
             record.fault_code = Some(1014);
             Some(xml(wire::fault_response(

@@ -614,3 +614,47 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod fixture_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// Every recorded hub answer, decoded and written again by this module,
+    /// gives the recorded bytes (the hub's marshaller layout).
+    #[test]
+    fn rewriting_recorded_answers_gives_the_same_bytes() {
+        let dir = crate::dataset::shared_dir().join("fixtures/realhub/exchanges");
+        let mut same = 0;
+        let mut skipped = Vec::new();
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if !name.ends_with(".response.xml") {
+                continue;
+            }
+            let bytes = std::fs::read(&path).unwrap();
+            if !bytes.starts_with(b"<?xml version='1.0'?>\n<methodResponse>") {
+                continue;
+            }
+            // a raw CR in a string is turned into LF by any XML parser
+            if bytes.contains(&b'\r') {
+                skipped.push(name);
+                continue;
+            }
+            let again = match koji_xmlrpc::decode_response::<Value>(&bytes) {
+                Ok(Ok(v)) => response(&Out::Value(v)),
+                Ok(Err(f)) => fault_response(f.code, &f.string),
+                Err(e) => panic!("{name}: {e}"),
+            };
+            assert_eq!(
+                String::from_utf8_lossy(&again),
+                String::from_utf8_lossy(&bytes),
+                "{name}"
+            );
+            same += 1;
+        }
+        assert!(same >= 360, "{same} rewritten, skipped {skipped:?}");
+        assert!(skipped.len() <= 2, "{skipped:?}");
+    }
+}
