@@ -311,7 +311,13 @@ async fn handle(
         Bytes::new()
     };
     record.body_len = if too_long {
-        hub.cfg.max_request_length + 1
+        // not read to the end: the announced size, else "over the limit"
+        parts
+            .headers
+            .get(CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(hub.cfg.max_request_length + 1)
     } else {
         bytes.len()
     };
