@@ -36,6 +36,9 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(60);
 /// Default limit on the size of one decompressed response body: 1 GiB.
 pub const DEFAULT_MAX_RESPONSE_SIZE: usize = 1 << 30;
 
+/// The response header of hubs ≥ 1.35 that names their version.
+static KOJI_VERSION: HeaderName = HeaderName::from_static("koji-version");
+
 /// The `User-Agent` this library sends.
 pub const USER_AGENT: &str = concat!("koji-client/", env!("CARGO_PKG_VERSION"), " (rust)");
 
@@ -1039,10 +1042,9 @@ impl Connection {
             attempt = tracing::field::Empty,
         );
         async {
-            let url_text = self.display_url(call);
             let uri = self
                 .target(call)
-                .map_err(|e| e.context(&call.method, &url_text))?;
+                .map_err(|e| e.context(&call.method, &self.display_url(call)))?;
             let timeout = call.timeout.unwrap_or(self.shared.timeout);
             let started = Instant::now();
             let deadline = started + self.shared.deadline;
@@ -1070,7 +1072,7 @@ impl Connection {
                     }
                     Err(_) => Error::timeout(TimeoutKind::Response, timeout),
                 };
-                let mut err = err.context(&call.method, &url_text);
+                let mut err = err.context(&call.method, &self.display_url(call));
                 err.set_attempts(attempt);
                 let Some(wait) = self.shared.retry.next(&err, &mut state, retry_transport) else {
                     tracing::debug!(error = %err, "call failed");
@@ -1103,7 +1105,7 @@ impl Connection {
             .await?;
         if let Some(v) = resp
             .headers()
-            .get("koji-version")
+            .get(&KOJI_VERSION)
             .and_then(|v| v.to_str().ok())
         {
             if self.shared.version_header.get().is_none() {
