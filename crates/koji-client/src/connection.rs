@@ -1039,7 +1039,6 @@ impl Connection {
             "koji_call",
             method = %call.method,
             call_number = call.call_number,
-            attempt = tracing::field::Empty,
         );
         async {
             let uri = self
@@ -1056,10 +1055,11 @@ impl Connection {
             let mut previous: Option<Error> = None;
             loop {
                 attempt += 1;
-                tracing::Span::current().record("attempt", attempt);
                 let remaining = deadline.saturating_duration_since(Instant::now());
                 let limit = timeout.min(remaining);
-                let result = tokio::time::timeout(limit, self.attempt(&uri, call, &mut consume)).await;
+                let result = tokio::time::timeout(limit, self.attempt(&uri, call, &mut consume))
+                    .instrument(tracing::debug_span!("attempt", n = attempt))
+                    .await;
                 let err = match result {
                     Ok(Ok(out)) => return Ok(out),
                     Ok(Err(e)) => e,
