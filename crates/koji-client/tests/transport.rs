@@ -923,3 +923,36 @@ async fn chunked_and_close_delimited_bodies() {
     }
     still_usable(&koji, &server).await;
 }
+
+#[tokio::test]
+async fn the_client_certificate_is_presented_when_asked() {
+    let ca = support::test_ca("hub CA");
+    let users = support::test_ca("user CA");
+    let server = Server::start_tls_client_auth(vec![], &support::server_cert(&ca), &users).await;
+    server.set_fallback(api_version_ok());
+    let (_d1, ca_path) = support::write_temp("ca.pem", &ca.cert_pem());
+    let (_d2, cert_path) = support::write_temp("alice.pem", &support::client_pem(&users, "alice"));
+    let koji = quick(&server.url())
+        .serverca(&ca_path)
+        .cert(&cert_path)
+        .build()
+        .unwrap();
+    assert_eq!(koji.call("getAPIVersion", ()).await.unwrap(), Value::Int(1));
+
+    // Without one the server refuses with a TLS alert and no HTTP answer.
+    // With TLS 1.3 the client has finished its handshake by then, so this
+    // shows as the connection dropping while the request is sent (as the
+    // realhub notes for :8444 without a certificate).
+    let koji = quick(&server.url()).serverca(&ca_path).build().unwrap();
+    let err = koji.call("getAPIVersion", ()).await.unwrap_err();
+    assert!(err.is_disconnected() || err.is_tls(), "{err}");
+    assert!(err.status().is_none() && !err.is_fault(), "{err}");
+
+    // A cert file without its key is a settings error naming the file, and
+    // no key material shows.
+    let (_d3, only_cert) = support::write_temp("only-cert.pem", &ca.cert_pem());
+    let err = quick(&server.url()).cert(&only_cert).build().unwrap_err();
+    assert!(err.is_builder(), "{err}");
+    assert!(err.to_string().contains("only-cert.pem"), "{err}");
+    assert!(err.to_string().contains("private key"), "{err}");
+}
