@@ -2,6 +2,7 @@
 //! non-POST methods, empty, malformed and too long bodies, the
 //! `Koji-Version` header, and the fault-injection actions.
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -42,6 +43,8 @@ pub(crate) struct Body {
     chunk: Option<Bytes>,
     fail: bool,
     len: u64,
+    /// Before failing, wait so that hyper flushes what was sent.
+    pause: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 impl Body {
@@ -51,6 +54,7 @@ impl Body {
             len: chunk.len() as u64,
             chunk: Some(chunk),
             fail: false,
+            pause: None,
         }
     }
 
@@ -59,6 +63,7 @@ impl Body {
             len: full_len,
             chunk: Some(b),
             fail: true,
+            pause: None,
         }
     }
 }
@@ -69,7 +74,7 @@ impl hyper::body::Body for Body {
 
     fn poll_frame(
         mut self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
+        cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
         if let Some(c) = self.chunk.take() {
             if !c.is_empty() {
@@ -77,6 +82,12 @@ impl hyper::body::Body for Body {
             }
         }
         if self.fail {
+            let pause = self
+                .pause
+                .get_or_insert_with(|| Box::pin(tokio::time::sleep(Duration::from_millis(50))));
+            if pause.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
             self.fail = false;
             return Poll::Ready(Some(Err(std::io::Error::other(
                 "koji-testhub: connection dropped mid-body (injected)",
