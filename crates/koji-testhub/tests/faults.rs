@@ -93,6 +93,11 @@ async fn proxy_errors_offline_replies_and_faults() {
         panic!()
     };
     assert_eq!(r.status, 502);
+    assert_eq!(
+        r.header("koji-version"),
+        None,
+        "made by a proxy, not the hub"
+    );
     assert!(r.header("content-type").unwrap().starts_with("text/html"));
     assert!(r.text().contains("Proxy Error"));
     let e = rpc(hub.addr(), "getTaskInfo", vec![1.into()], &[])
