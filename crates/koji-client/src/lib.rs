@@ -1,9 +1,14 @@
 //! An asynchronous client for Koji, the build system behind Fedora, CentOS and RHEL.
 
+pub mod api;
 pub mod cache;
 pub mod config;
 pub mod model;
+pub mod query;
 pub mod web;
+
+pub use api::BuildRef;
+pub use query::QueryOpts;
 
 pub use model::{
     AuthType, Build, BuildState, BuildTarget, Channel, Host, IdOrName, ModelError, Package, Repo,
