@@ -483,6 +483,20 @@ impl Error {
         }
     }
 
+    /// The model error when hub data could not be read the way a helper
+    /// needed (e.g. a task request of the wrong shape); such errors are
+    /// also [`is_decode`](Error::is_decode).
+    pub fn model_error(&self) -> Option<&crate::ModelError> {
+        match self.inner.kind {
+            Kind::Decode => self
+                .inner
+                .source
+                .as_ref()
+                .and_then(|s| s.downcast_ref::<crate::ModelError>()),
+            _ => None,
+        }
+    }
+
     /// The arguments could not be encoded.
     pub fn is_encode(&self) -> bool {
         matches!(self.inner.kind, Kind::Encode)
@@ -677,6 +691,15 @@ impl std::error::Error for Error {
                 .as_ref()
                 .map(|s| &**s as &(dyn std::error::Error + 'static)),
         }
+    }
+}
+
+/// Hub data a model helper could not read (a task request of the wrong
+/// shape, a time that is not a time): a decode error, so that `?` works on
+/// model helpers inside functions returning [`Result`].
+impl From<crate::ModelError> for Error {
+    fn from(e: crate::ModelError) -> Error {
+        Error::new(Kind::Decode).with_source(e)
     }
 }
 

@@ -1,11 +1,16 @@
 //! An asynchronous client for Koji, the build system behind Fedora, CentOS and RHEL.
 
+pub mod api;
 pub mod cache;
 mod call;
 pub mod config;
 pub mod messages;
 pub mod model;
+pub mod query;
 pub mod web;
+
+pub use api::BuildRef;
+pub use query::QueryOpts;
 
 pub use model::{
     AuthType, Build, BuildState, BuildTarget, Channel, Host, IdOrName, ModelError, Package, Repo,
