@@ -2,6 +2,7 @@
 
 pub mod cache;
 pub mod config;
+pub mod estimate;
 pub mod model;
 pub mod web;
 
