@@ -279,7 +279,14 @@ pub(super) fn plan(
         match sim.running.iter().filter_map(|r| r.end).min() {
             Some(next) => now = now.max(next),
             None => {
-                let blockers: Vec<i64> = sim.running.iter().map(|r| r.id).collect();
+                // What is left holds capacity for good; name the tasks
+                // that hold any.
+                let blockers: Vec<i64> = sim
+                    .running
+                    .iter()
+                    .filter(|r| r.weight > 0.0)
+                    .map(|r| r.id)
+                    .collect();
                 for q in queue.drain(..) {
                     if let Some(result) = results.get_mut(q.slot) {
                         result.completion = Err(if capacity <= 0.0 || blockers.is_empty() {

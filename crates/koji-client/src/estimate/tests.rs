@@ -776,8 +776,20 @@ fn capacity_held_by_a_task_that_cannot_be_estimated_blocks_the_queue() {
         t.create_ts = Some(1_795_628_075.0 + id as f64);
         snapshot.tasks.push(t);
     }
+    // A parent waiting for subtasks, itself without estimate, holds nothing
+    // and is not named.
+    let mut parent = real_task(31);
+    parent.id = Some(72);
+    parent.state = Some(TaskState::Open);
+    parent.waiting = Some(true);
+    parent.start_ts = Some(1_795_628_070.0);
+    snapshot.tasks.push(parent);
     let inputs = real_inputs().with_channel(snapshot);
     let plan = estimate_channel(&inputs, 2).unwrap();
+    assert!(matches!(
+        completion(&plan, 72),
+        Err(EstimateError::UnsupportedMethod { .. })
+    ));
     assert!(matches!(
         completion(&plan, 31),
         Err(EstimateError::UnsupportedMethod { .. })
