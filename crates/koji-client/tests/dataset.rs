@@ -2,6 +2,7 @@
 //! back to the very same struct: nothing lost, nothing added.
 #![allow(clippy::unwrap_used)]
 
+#[path = "fixtures_support/mod.rs"]
 mod support;
 
 use koji_client::{

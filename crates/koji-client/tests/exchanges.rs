@@ -3,6 +3,7 @@
 //! take) and encodes back to the same struct.
 #![allow(clippy::unwrap_used)]
 
+#[path = "fixtures_support/mod.rs"]
 mod support;
 
 use std::collections::BTreeMap;

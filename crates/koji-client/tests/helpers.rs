@@ -1,6 +1,7 @@
 //! txkoji's helpers, checked on the real hub's data set.
 #![allow(clippy::unwrap_used)]
 
+#[path = "fixtures_support/mod.rs"]
 mod support;
 
 use std::collections::BTreeMap;
