@@ -4,6 +4,7 @@
 //! exchanges byte for byte.
 #![allow(clippy::unwrap_used)]
 
+#[path = "fixtures_support/mod.rs"]
 mod support;
 
 use std::collections::BTreeMap;

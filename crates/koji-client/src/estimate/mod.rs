@@ -11,7 +11,26 @@
 //! 2. **Thin async functions** ([`average_build_durations`],
 //!    [`channel_snapshot`], [`complete_inputs`], [`estimate_channel_tasks`],
 //!    [`estimate_task_completion`], …) that fetch those inputs through an
-//!    [`EstimateSource`] in as few round trips as the data allows.
+//!    [`EstimateSource`] in as few round trips as the data allows. A
+//!    [`Connection`](crate::Connection) is one: each batch of calls is one
+//!    `system.multicall` request.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use koji_client::Connection;
+//! use koji_client::estimate::{estimate_channel_tasks, EstimateConfig};
+//!
+//! let koji = Connection::from_profile("fedora")?;
+//! // Every active task of the container channel, in two requests.
+//! let plan = estimate_channel_tasks(&koji, 9, jiff::Timestamp::now(), EstimateConfig::default()).await?;
+//! for task in &plan.tasks {
+//!     match &task.completion {
+//!         Ok(when) => println!("{} {}: done by {when}", task.task_id, task.method.as_deref().unwrap_or("?")),
+//!         Err(why) => println!("{}: {why}", task.task_id),
+//!     }
+//! }
+//! # Ok(()) }
+//! ```
 //!
 //! # How an estimate is made
 //!
@@ -71,6 +90,7 @@
 
 mod channel;
 mod fetch;
+mod hub;
 mod inputs;
 mod task;
 
