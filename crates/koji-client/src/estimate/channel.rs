@@ -261,6 +261,7 @@ pub(super) fn plan(
         }
     }
 
+    let mut queue = Queue::new(queue);
     let mut sim = Simulation {
         capacity,
         running,
@@ -287,7 +288,7 @@ pub(super) fn plan(
                     .filter(|r| r.weight > 0.0)
                     .map(|r| r.id)
                     .collect();
-                for q in queue.drain(..) {
+                for q in queue.drain() {
                     if let Some(result) = results.get_mut(q.slot) {
                         result.completion = Err(if capacity <= 0.0 || blockers.is_empty() {
                             EstimateError::NoCapacity {
@@ -312,6 +313,42 @@ pub(super) fn plan(
     })
 }
 
+/// The `FREE` tasks still waiting, in queue order.
+struct Queue {
+    /// `None` once placed.
+    slots: Vec<Option<Queued>>,
+    /// The first slot still waiting (or the end).
+    head: usize,
+    /// How many still wait.
+    left: usize,
+    /// The lightest weight in the queue (a lower bound for those left).
+    lightest: f64,
+}
+
+impl Queue {
+    fn new(sorted: Vec<Queued>) -> Self {
+        Queue {
+            left: sorted.len(),
+            lightest: sorted
+                .iter()
+                .map(|q| q.weight)
+                .fold(f64::INFINITY, f64::min),
+            slots: sorted.into_iter().map(Some).collect(),
+            head: 0,
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.left == 0
+    }
+
+    /// Takes every task still waiting.
+    fn drain(&mut self) -> impl Iterator<Item = Queued> + '_ {
+        self.left = 0;
+        self.slots.drain(..).flatten()
+    }
+}
+
 struct Simulation {
     capacity: f64,
     running: Vec<Running>,
@@ -328,18 +365,22 @@ impl Simulation {
     /// along (the task starts a poll interval after its creation).
     fn place(
         &mut self,
-        queue: &mut Vec<Queued>,
+        queue: &mut Queue,
         results: &mut [TaskEstimate],
         room_at: Option<Timestamp>,
     ) {
         // Added up afresh each time, so that float error does not build up.
         let mut load = self.running.iter().fold(0.0, |sum, r| sum + r.weight);
-        let mut waiting = Vec::with_capacity(queue.len());
-        for q in queue.drain(..) {
-            if !self.fits(load, q.weight) {
-                waiting.push(q);
+        for slot in queue.slots.iter_mut().skip(queue.head) {
+            if !self.fits(load, queue.lightest) {
+                // Full even for the lightest task: nothing further fits.
+                break;
+            }
+            if !slot.as_ref().is_some_and(|q| self.fits(load, q.weight)) {
                 continue;
             }
+            let Some(q) = slot.take() else { continue };
+            queue.left -= 1;
             load += q.weight;
             let who = Subject::Task(Some(q.id));
             let start = match room_at {
@@ -357,7 +398,9 @@ impl Simulation {
                 result.completion = completion;
             }
         }
-        *queue = waiting;
+        while queue.slots.get(queue.head).is_some_and(Option::is_none) {
+            queue.head += 1;
+        }
     }
 }
 
