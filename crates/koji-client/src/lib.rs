@@ -1,8 +1,10 @@
 //! An asynchronous client for Koji, the build system behind Fedora, CentOS and RHEL.
 
 pub mod cache;
+mod call;
 pub mod config;
 pub mod estimate;
+pub mod messages;
 pub mod model;
 pub mod web;
 
@@ -16,14 +18,16 @@ mod error;
 mod retry;
 mod tls;
 mod transport;
+mod version;
 
+pub use call::{CallBuilder, CallStream, Endpoint, PreparedCall};
 pub use connection::{
-    CallBuilder, CallStream, Connection, ConnectionBuilder, DEFAULT_AUTH_TIMEOUT,
-    DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_SIZE, DEFAULT_TIMEOUT, Endpoint, HubVersion,
-    PreparedCall, USER_AGENT,
+    Connection, ConnectionBuilder, DEFAULT_AUTH_TIMEOUT, DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_MAX_RESPONSE_SIZE, DEFAULT_TIMEOUT, USER_AGENT,
 };
 pub use error::{Error, FaultKind, Result};
 pub use koji_xmlrpc::{Struct, Value};
 pub use retry::{
     DEFAULT_MAX_RETRIES, DEFAULT_OFFLINE_RETRY_INTERVAL, DEFAULT_RETRY_INTERVAL, RetryPolicy,
 };
+pub use version::HubVersion;
