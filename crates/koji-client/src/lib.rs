@@ -4,6 +4,7 @@ pub mod api;
 pub mod cache;
 mod call;
 pub mod config;
+pub mod estimate;
 pub mod messages;
 pub mod model;
 pub mod query;
