@@ -1,1 +1,3 @@
 //! An asynchronous client for Koji, the build system behind Fedora, CentOS and RHEL.
+
+pub mod auth;

@@ -198,6 +198,44 @@ impl Kdc {
         .map(drop)
     }
 
+    /// Writes a keytab for `principal` (any realm, even one no KDC serves)
+    /// with a key derived from `password`, using `ktutil`.
+    pub fn write_keytab_from_password(
+        &self,
+        principal: &str,
+        password: &str,
+        keytab: &Path,
+    ) -> Result<()> {
+        use std::io::Write;
+        let ktutil = find_program("ktutil", "krb5-user")?;
+        let mut child = Command::new(ktutil)
+            .envs(self.env())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| Error::io("running ktutil", e))?;
+        if let Some(mut pipe) = child.stdin.take() {
+            let script = format!(
+                "addent -password -p {principal} -k 1 -e aes256-cts-hmac-sha1-96\n{password}\nwkt {}\nquit\n",
+                keytab.display()
+            );
+            pipe.write_all(script.as_bytes())
+                .map_err(|e| Error::io("writing to ktutil", e))?;
+        }
+        let output = child
+            .wait_with_output()
+            .map_err(|e| Error::io("waiting for ktutil", e))?;
+        if !output.status.success() || !keytab.exists() {
+            return Err(Error::new(format!(
+                "ktutil could not write {}: {}",
+                keytab.display(),
+                String::from_utf8_lossy(&output.stderr)
+            )));
+        }
+        Ok(())
+    }
+
     /// Runs `kinit` for `principal` with `password`, storing the ticket in
     /// `ccache` (a path). `lifetime` is kinit's `-l` value (e.g. `"5s"`).
     pub fn kinit_password(
