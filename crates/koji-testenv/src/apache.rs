@@ -363,16 +363,19 @@ fn render(
     };
     let identity_headers = |out: &mut String| {
         let h = &config.headers;
-        for (header, var) in [
-            (&h.remote_user, "REMOTE_USER"),
-            (&h.client_verify, "SSL_CLIENT_VERIFY"),
-            (&h.client_dn, "SSL_CLIENT_S_DN"),
-            (&h.client_cn, "SSL_CLIENT_S_DN_CN"),
+        // The certificate's names only when mod_ssl verified it, as the
+        // hub's sslLogin requires SSL_CLIENT_VERIFY == SUCCESS.
+        let verified = "&& %{SSL_CLIENT_VERIFY} == 'SUCCESS'";
+        for (header, var, extra) in [
+            (&h.remote_user, "REMOTE_USER", ""),
+            (&h.client_verify, "SSL_CLIENT_VERIFY", ""),
+            (&h.client_dn, "SSL_CLIENT_S_DN", verified),
+            (&h.client_cn, "SSL_CLIENT_S_DN_CN", verified),
         ] {
             line(
                 out,
                 &format!(
-                    "        RequestHeader set {header} \"expr=%{{{var}}}\" \"expr=-n %{{{var}}}\""
+                    "        RequestHeader set {header} \"expr=%{{{var}}}\" \"expr=-n %{{{var}}} {extra}\""
                 ),
             );
         }
