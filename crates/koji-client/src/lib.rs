@@ -2,3 +2,20 @@
 
 pub mod auth;
 pub mod cache;
+pub mod config;
+mod connection;
+mod error;
+mod retry;
+mod tls;
+mod transport;
+
+pub use connection::{
+    CallBuilder, CallStream, Connection, ConnectionBuilder, DEFAULT_AUTH_TIMEOUT,
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_SIZE, DEFAULT_TIMEOUT, Endpoint, HubVersion,
+    PreparedCall, USER_AGENT,
+};
+pub use error::{Error, FaultKind, Result};
+pub use koji_xmlrpc::{Struct, Value};
+pub use retry::{
+    DEFAULT_MAX_RETRIES, DEFAULT_OFFLINE_RETRY_INTERVAL, DEFAULT_RETRY_INTERVAL, RetryPolicy,
+};

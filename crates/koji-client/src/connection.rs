@@ -1,0 +1,1521 @@
+//! [`Connection`]: calls to a Koji hub, plain, typed or streamed, with
+//! retries, timeouts and hub version detection.
+
+use std::future::{Future, IntoFuture};
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::Stream;
+use http::header::{HeaderMap, HeaderName, HeaderValue};
+use http::{Response, Uri};
+use hyper::body::Incoming;
+use koji_xmlrpc::{ArrayStreamDecoder, RequestWriter, Struct, Value};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio::time::Instant;
+use tracing::Instrument;
+
+use crate::config::{Config, ConfigSources, Profile};
+use crate::error::{Error, Kind, Result, TimeoutKind, strip_query};
+use crate::retry::{RetryPolicy, RetryState};
+use crate::tls::TlsSettings;
+use crate::transport::{
+    BodyReader, HttpSettings, ProxySettings, Transport, content_type, status_error,
+};
+
+/// Koji's default request timeout (`DEFAULT_REQUEST_TIMEOUT`, 12 hours).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(12 * 60 * 60);
+/// Koji's default login timeout (`DEFAULT_AUTH_TIMEOUT`, 60 s).
+pub const DEFAULT_AUTH_TIMEOUT: Duration = Duration::from_secs(60);
+/// Default limit for opening a connection (TCP, proxy, TLS): 60 s.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(60);
+/// Default limit on the size of one decompressed response body: 1 GiB.
+pub const DEFAULT_MAX_RESPONSE_SIZE: usize = 1 << 30;
+
+/// The `User-Agent` this library sends.
+pub const USER_AGENT: &str = concat!("koji-client/", env!("CARGO_PKG_VERSION"), " (rust)");
+
+/// A connection to one Koji hub.
+///
+/// Cheap to clone (the clones share one keep-alive connection pool and
+/// settings), `Send + Sync`, and good for many calls in flight at once.
+///
+/// ```no_run
+/// # async fn demo() -> koji_client::Result<()> {
+/// use koji_client::Connection;
+///
+/// let koji = Connection::new("https://koji.fedoraproject.org/kojihub")?;
+/// let build = koji.call("getBuild", ("bash-5.2.26-3.fc40",)).await?;
+/// println!("{:?}", build.get("build_id"));
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Connection {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    url: Uri,
+    login_url: Uri,
+    url_text: String,
+    transport: Transport,
+    timeout: Duration,
+    auth_timeout: Duration,
+    retry: RetryPolicy,
+    deadline: Duration,
+    max_response_size: usize,
+    logged_in: AtomicBool,
+    version_header: OnceLock<String>,
+    hub_version: tokio::sync::OnceCell<HubVersion>,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("url", &self.shared.url_text)
+            .field("timeout", &self.shared.timeout)
+            .field("retry", &self.shared.retry)
+            .field("deadline", &self.shared.deadline)
+            .field("logged_in", &self.is_logged_in())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Settings for a [`Connection`], named after koji's profile options.
+///
+/// ```no_run
+/// # fn demo() -> koji_client::Result<()> {
+/// use std::time::Duration;
+/// use koji_client::Connection;
+///
+/// let koji = Connection::builder("https://koji.example.com/kojihub")
+///     .serverca("/etc/pki/koji/ca.pem")
+///     .timeout(Duration::from_secs(120))
+///     .anon_retry(true)
+///     .max_retries(5)
+///     .retry_interval(Duration::from_secs(3))
+///     .build()?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct ConnectionBuilder {
+    server: String,
+    tls: TlsSettings,
+    timeout: Duration,
+    auth_timeout: Duration,
+    connect_timeout: Duration,
+    retry: RetryPolicy,
+    max_response_size: usize,
+    pool_idle_timeout: Duration,
+    pool_max_idle_per_host: usize,
+    proxy: ProxySettings,
+    user_agent: Option<String>,
+}
+
+impl ConnectionBuilder {
+    fn new(server: impl Into<String>) -> ConnectionBuilder {
+        ConnectionBuilder {
+            server: server.into(),
+            tls: TlsSettings::default(),
+            timeout: DEFAULT_TIMEOUT,
+            auth_timeout: DEFAULT_AUTH_TIMEOUT,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            retry: RetryPolicy::default(),
+            max_response_size: DEFAULT_MAX_RESPONSE_SIZE,
+            pool_idle_timeout: Duration::from_secs(60),
+            pool_max_idle_per_host: usize::MAX,
+            proxy: ProxySettings::FromEnv,
+            user_agent: None,
+        }
+    }
+
+    /// A builder with every connection setting of a koji profile: `server`,
+    /// `serverca`, `no_ssl_verify`, `cert`, `timeout`, `auth_timeout`,
+    /// `max_retries`, `retry_interval`, `anon_retry`, `offline_retry` and
+    /// `offline_retry_interval` (other settings keep their defaults and can
+    /// still be changed).
+    ///
+    /// `cert` is taken only when the file exists: profiles often name a
+    /// default certificate that only certificate login needs, and anonymous
+    /// calls must keep working without it.
+    ///
+    /// ```
+    /// use koji_client::config::{Config, ConfigSources};
+    /// use koji_client::ConnectionBuilder;
+    ///
+    /// let config = Config::load(&ConfigSources::new("/nonexistent.d", "/nonexistent", None))?;
+    /// let fedora = config.profile("fedora")?;
+    /// let koji = ConnectionBuilder::from_profile(&fedora).build()?;
+    /// assert_eq!(koji.server_url(), fedora.server());
+    /// assert_eq!(koji.retry_policy().get_max_retries(), 30);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_profile(profile: &Profile) -> ConnectionBuilder {
+        let mut b = ConnectionBuilder::new(profile.server())
+            .no_ssl_verify(profile.no_ssl_verify())
+            .timeout(profile.timeout())
+            .auth_timeout(profile.auth_timeout())
+            .max_retries(u32::try_from(profile.max_retries().max(0)).unwrap_or(u32::MAX))
+            .retry_interval(profile.retry_interval())
+            .anon_retry(profile.anon_retry())
+            .offline_retry(profile.offline_retry())
+            .offline_retry_interval(profile.offline_retry_interval());
+        if let Some(ca) = profile.serverca() {
+            b = b.serverca(ca);
+        }
+        match profile.cert() {
+            Some(cert) if cert.is_file() => b = b.cert(cert),
+            Some(cert) => tracing::debug!(
+                profile = profile.name(),
+                cert = %cert.display(),
+                "the profile's client certificate does not exist; not using it"
+            ),
+            None => {}
+        }
+        b
+    }
+
+    /// A PEM file of the CA(s) that signed the hub's certificate (koji
+    /// `serverca`). When set, only these CAs are trusted, not the system roots.
+    pub fn serverca(mut self, path: impl Into<PathBuf>) -> Self {
+        self.tls.serverca = Some(path.into());
+        self
+    }
+
+    /// Do not verify the hub's TLS certificate (koji `no_ssl_verify`); ignored
+    /// when [`serverca`](Self::serverca) is set. Logs a warning when used.
+    pub fn no_ssl_verify(mut self, on: bool) -> Self {
+        self.tls.no_ssl_verify = on;
+        self
+    }
+
+    /// One PEM file holding the client certificate (and its chain) and its
+    /// unencrypted private key (koji `cert`), presented when the server asks.
+    pub fn cert(mut self, path: impl Into<PathBuf>) -> Self {
+        self.tls.cert = Some(path.into());
+        self
+    }
+
+    /// Time limit of one attempt, from sending the request to the end of the
+    /// response (koji `timeout`, default 12 h). For streamed calls it limits
+    /// the wait for the response head and for each piece of the body.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Time limit of one attempt of a login call (koji `auth_timeout`, default 60 s).
+    pub fn auth_timeout(mut self, timeout: Duration) -> Self {
+        self.auth_timeout = timeout;
+        self
+    }
+
+    /// Time limit for opening a connection, proxy tunnel and TLS handshake
+    /// included (default 60 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Replaces all retry settings at once.
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// Koji `max_retries` (default 30); see [`RetryPolicy`].
+    pub fn max_retries(mut self, n: u32) -> Self {
+        self.retry = self.retry.max_retries(n);
+        self
+    }
+
+    /// Koji `retry_interval` (default 20 s); see [`RetryPolicy`].
+    pub fn retry_interval(mut self, interval: Duration) -> Self {
+        self.retry = self.retry.retry_interval(interval);
+        self
+    }
+
+    /// Koji `anon_retry` (default off); see [`RetryPolicy`].
+    pub fn anon_retry(mut self, on: bool) -> Self {
+        self.retry = self.retry.anon_retry(on);
+        self
+    }
+
+    /// Koji `offline_retry` (default off); see [`RetryPolicy`].
+    pub fn offline_retry(mut self, on: bool) -> Self {
+        self.retry = self.retry.offline_retry(on);
+        self
+    }
+
+    /// Koji `offline_retry_interval` (default 20 s); see [`RetryPolicy`].
+    pub fn offline_retry_interval(mut self, interval: Duration) -> Self {
+        self.retry = self.retry.offline_retry_interval(interval);
+        self
+    }
+
+    /// Overall time limit of one call, retries and waits included. Default:
+    /// derived from the timeout (see [`RetryPolicy::deadline`]).
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.retry = self.retry.deadline(Some(deadline));
+        self
+    }
+
+    /// Largest decompressed response body accepted by non-streamed calls
+    /// (default 1 GiB). Use [`Connection::call_stream`] for bigger answers.
+    pub fn max_response_size(mut self, bytes: usize) -> Self {
+        self.max_response_size = bytes;
+        self
+    }
+
+    /// How long an unused keep-alive connection stays in the pool (default 60 s).
+    pub fn pool_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.pool_idle_timeout = timeout;
+        self
+    }
+
+    /// How many idle connections are kept per host (default: no limit).
+    pub fn pool_max_idle_per_host(mut self, n: usize) -> Self {
+        self.pool_max_idle_per_host = n;
+        self
+    }
+
+    /// Never use an HTTP proxy, whatever the environment says.
+    pub fn no_proxy(mut self) -> Self {
+        self.proxy = ProxySettings::Disabled;
+        self
+    }
+
+    /// Use these proxies instead of the environment's (`http://[user:pass@]host:port`
+    /// URLs) and skip them for the hosts of `no_proxy` (same syntax as the
+    /// `no_proxy` variable). By default the proxies come from `http_proxy`,
+    /// `https_proxy`, `all_proxy` and `no_proxy`, read when building.
+    pub fn proxies(
+        mut self,
+        http: Option<&str>,
+        https: Option<&str>,
+        no_proxy: Option<&str>,
+    ) -> Self {
+        self.proxy = ProxySettings::Explicit {
+            http: http.map(str::to_owned),
+            https: https.map(str::to_owned),
+            no_proxy: no_proxy.map(str::to_owned),
+        };
+        self
+    }
+
+    /// Replaces the `User-Agent` header (default [`USER_AGENT`]).
+    pub fn user_agent(mut self, agent: impl Into<String>) -> Self {
+        self.user_agent = Some(agent.into());
+        self
+    }
+
+    /// Checks the settings, builds the TLS context and the connection pool.
+    /// No connection is opened until the first call.
+    ///
+    /// Must be called within a tokio runtime context only when calls are made;
+    /// building itself needs no runtime.
+    pub fn build(self) -> Result<Connection> {
+        let server = self.server.trim().trim_end_matches('/').to_owned();
+        let url: Uri = server.parse().map_err(|e| {
+            Error::builder(format!("invalid hub URL {:?}", strip_query(&server))).with_source(e)
+        })?;
+        match url.scheme_str() {
+            Some("http") | Some("https") => {}
+            _ => {
+                return Err(Error::builder(format!(
+                    "hub URL {:?} must start with http:// or https://",
+                    strip_query(&server)
+                )));
+            }
+        }
+        if url.host().is_none_or(str::is_empty) {
+            return Err(Error::builder(format!(
+                "hub URL {:?} has no host",
+                strip_query(&server)
+            )));
+        }
+        if url.query().is_some() {
+            // The hub reads a query string as URL session credentials.
+            return Err(Error::builder(format!(
+                "hub URL {:?} must not have a query string",
+                strip_query(&server)
+            )));
+        }
+        let login_url: Uri = format!("{server}/ssllogin")
+            .parse()
+            .map_err(|e| Error::builder("invalid login URL").with_source(e))?;
+        let agent = self.user_agent.as_deref().unwrap_or(USER_AGENT);
+        let user_agent = HeaderValue::from_str(agent)
+            .map_err(|e| Error::builder(format!("invalid User-Agent {agent:?}")).with_source(e))?;
+        let tls = self.tls.build()?;
+        let transport = Transport::new(
+            &HttpSettings {
+                connect_timeout: self.connect_timeout,
+                pool_idle_timeout: self.pool_idle_timeout,
+                pool_max_idle_per_host: self.pool_max_idle_per_host,
+                proxy: self.proxy,
+                user_agent,
+            },
+            tls,
+        );
+        let deadline = self.retry.effective_deadline(self.timeout);
+        Ok(Connection {
+            shared: Arc::new(Shared {
+                url_text: server,
+                url,
+                login_url,
+                transport,
+                timeout: self.timeout,
+                auth_timeout: self.auth_timeout,
+                retry: self.retry,
+                deadline,
+                max_response_size: self.max_response_size,
+                logged_in: AtomicBool::new(false),
+                version_header: OnceLock::new(),
+                hub_version: tokio::sync::OnceCell::new(),
+            }),
+        })
+    }
+}
+
+/// Which hub URL a call goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Endpoint {
+    /// The hub URL itself (`server`).
+    #[default]
+    Hub,
+    /// `<server>/ssllogin`, where Apache asks for a client certificate or
+    /// Kerberos (`sslLogin`).
+    SslLogin,
+}
+
+/// An encoded call with everything needed to send it, and to send it again:
+/// a retried call resends exactly the same bytes and headers.
+///
+/// This is the seam for the session layer: it adds the session headers
+/// (marked sensitive, so they never show in `Debug`), the call number, and
+/// chooses the endpoint and the timeout.
+///
+/// ```
+/// # fn demo(koji: &koji_client::Connection) -> koji_client::Result<()> {
+/// let call = koji
+///     .prepare("getLoggedInUser", ())?
+///     .header("Koji-Session-Callnum", "7")?
+///     .call_number(7);
+/// assert_eq!(call.method(), "getLoggedInUser");
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+#[must_use]
+pub struct PreparedCall {
+    method: String,
+    body: Bytes,
+    headers: HeaderMap,
+    endpoint: Endpoint,
+    query: Option<String>,
+    call_number: Option<u64>,
+    timeout: Option<Duration>,
+    retry: bool,
+    logged_in: Option<bool>,
+}
+
+impl std::fmt::Debug for PreparedCall {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PreparedCall")
+            .field("method", &self.method)
+            .field("body_len", &self.body.len())
+            .field("headers", &self.headers.keys().collect::<Vec<_>>())
+            .field("endpoint", &self.endpoint)
+            .field("has_query", &self.query.is_some())
+            .field("call_number", &self.call_number)
+            .field("timeout", &self.timeout)
+            .field("retry", &self.retry)
+            .finish()
+    }
+}
+
+impl PreparedCall {
+    fn new(method: &str, body: Vec<u8>) -> PreparedCall {
+        PreparedCall {
+            method: method.to_owned(),
+            body: Bytes::from(body),
+            headers: HeaderMap::new(),
+            endpoint: Endpoint::Hub,
+            query: None,
+            call_number: None,
+            timeout: None,
+            retry: true,
+            logged_in: None,
+        }
+    }
+
+    /// The RPC method name.
+    pub fn method(&self) -> &str {
+        &self.method
+    }
+
+    /// The encoded request body.
+    pub fn body(&self) -> &Bytes {
+        &self.body
+    }
+
+    /// Adds a header to the request. Header values are marked sensitive:
+    /// they never show in `Debug` output or logs.
+    pub fn header(mut self, name: &str, value: &str) -> Result<Self> {
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|e| Error::builder(format!("invalid header name {name:?}")).with_source(e))?;
+        let mut value = HeaderValue::from_str(value).map_err(|e| {
+            Error::builder(format!("invalid value for header {name}")).with_source(e)
+        })?;
+        value.set_sensitive(true);
+        self.headers.append(name, value);
+        Ok(self)
+    }
+
+    /// The headers added with [`header`](Self::header).
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// Sends the call to another endpoint (e.g. `/ssllogin` for `sslLogin`).
+    pub fn endpoint(mut self, endpoint: Endpoint) -> Self {
+        self.endpoint = endpoint;
+        self
+    }
+
+    /// Appends a query string to the URL (session credentials for hubs older
+    /// than 1.31). It is never shown in errors or logs.
+    pub fn query(mut self, query: impl Into<String>) -> Self {
+        self.query = Some(query.into());
+        self
+    }
+
+    /// The session call number, for tracing (the session layer sends it in
+    /// headers or the query string).
+    pub fn call_number(mut self, n: u64) -> Self {
+        self.call_number = Some(n);
+        self
+    }
+
+    /// Overrides the connection's per-attempt timeout for this call.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Uses the connection's `auth_timeout` for this call (login calls).
+    pub fn auth_timeout(self, koji: &Connection) -> Self {
+        let t = koji.shared.auth_timeout;
+        self.timeout(t)
+    }
+
+    /// Whether transport failures may be retried at all (koji's `retry`
+    /// argument; default true). The immediate resend of a dropped connection
+    /// and `offline_retry` are not affected.
+    pub fn retry(mut self, on: bool) -> Self {
+        self.retry = on;
+        self
+    }
+
+    /// Treats the call as made by a logged-in session (transport failures are
+    /// then retried without `anon_retry`), overriding
+    /// [`Connection::set_logged_in`].
+    pub fn logged_in(mut self, on: bool) -> Self {
+        self.logged_in = Some(on);
+        self
+    }
+}
+
+/// How the response of one successful attempt is consumed.
+trait Consume: Send {
+    type Output: Send;
+    fn consume(
+        &mut self,
+        conn: &Connection,
+        resp: Response<Incoming>,
+    ) -> impl Future<Output = Result<Self::Output>> + Send;
+}
+
+/// Reads the whole body and decodes it into `T`.
+struct Buffered<T>(std::marker::PhantomData<fn() -> T>);
+
+impl<T: DeserializeOwned + Send> Consume for Buffered<T> {
+    type Output = T;
+    async fn consume(&mut self, conn: &Connection, resp: Response<Incoming>) -> Result<T> {
+        let (parts, body) = resp.into_parts();
+        let reader = BodyReader::new(&parts.headers, body, conn.shared.max_response_size)?;
+        let bytes = reader.read_to_end().await?;
+        tracing::debug!(bytes = bytes.len(), "response received");
+        decode_body::<T>(&bytes, &parts.headers)
+    }
+}
+
+/// Decodes a complete XML-RPC response body.
+fn decode_body<T: DeserializeOwned>(bytes: &[u8], headers: &HeaderMap) -> Result<T> {
+    match koji_xmlrpc::decode_response::<T>(bytes) {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(fault)) => Err(Error::fault(fault.code, fault.string)),
+        Err(e) => {
+            if looks_like_xmlrpc(bytes) {
+                Err(Error::decode(e))
+            } else {
+                Err(Error::not_xmlrpc(content_type(headers), bytes).with_source(e))
+            }
+        }
+    }
+}
+
+/// Starts reading an array response: succeeds once the first item (or the
+/// end of an empty array) has been decoded, so that faults such as
+/// `ServerOffline` and early transport failures can still be retried.
+struct StreamStart<T>(std::marker::PhantomData<fn() -> T>);
+
+/// A streamed response body and its decoder.
+struct StreamBody<T> {
+    reader: BodyReader,
+    decoder: ArrayStreamDecoder<T>,
+    /// The first item, decoded while starting.
+    first: Option<T>,
+    /// The body has ended and the decoder was told so.
+    ended: bool,
+    /// The start of the body, for error messages about non-XML-RPC bodies.
+    head: Vec<u8>,
+    headers: HeaderMap,
+}
+
+/// The items of an array answer, decoded one by one as they arrive (see
+/// [`Connection::call_stream`]). Ends after the last item, or after the first
+/// error.
+#[must_use = "streams do nothing unless polled"]
+pub struct CallStream<T> {
+    inner: Pin<Box<dyn Stream<Item = Result<T>> + Send>>,
+}
+
+impl<T> std::fmt::Debug for CallStream<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CallStream").finish_non_exhaustive()
+    }
+}
+
+impl<T> Stream for CallStream<T> {
+    type Item = Result<T>;
+
+    fn poll_next(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<T>>> {
+        self.inner.as_mut().poll_next(cx)
+    }
+}
+
+/// How much of a streamed body is kept for error messages.
+const STREAM_HEAD: usize = 1024;
+
+impl<T: DeserializeOwned + Send> Consume for StreamStart<T> {
+    type Output = StreamBody<T>;
+    async fn consume(
+        &mut self,
+        conn: &Connection,
+        resp: Response<Incoming>,
+    ) -> Result<StreamBody<T>> {
+        let (parts, body) = resp.into_parts();
+        let reader = BodyReader::new(&parts.headers, body, usize::MAX)?;
+        let mut body = StreamBody {
+            reader,
+            decoder: ArrayStreamDecoder::new(),
+            first: None,
+            ended: false,
+            head: Vec::new(),
+            headers: parts.headers,
+        };
+        // Within the attempt's timeout (see `run`).
+        body.first = body.next_item(conn, None).await?;
+        Ok(body)
+    }
+}
+
+impl<T: DeserializeOwned> StreamBody<T> {
+    /// The next item of the array; `None` at its end. Waits for more of the
+    /// body as needed, each wait bounded by `idle` when given.
+    async fn next_item(&mut self, _conn: &Connection, idle: Option<Duration>) -> Result<Option<T>> {
+        if let Some(first) = self.first.take() {
+            return Ok(Some(first));
+        }
+        loop {
+            match self.decoder.next_item() {
+                Ok(Some(item)) => return Ok(Some(item)),
+                Ok(None) if self.decoder.is_done() => return Ok(None),
+                Ok(None) if self.ended => {
+                    return Err(Error::new(Kind::Disconnected)
+                        .with_source("the response ended before the array was complete"));
+                }
+                Ok(None) => {}
+                Err(e) => return Err(self.codec_error(e)),
+            }
+            let more = match idle {
+                Some(limit) => tokio::time::timeout(limit, self.reader.fill())
+                    .await
+                    .map_err(|_| Error::timeout(TimeoutKind::Response, limit))??,
+                None => self.reader.fill().await?,
+            };
+            // At the end of the body the decompressor may flush a last piece.
+            let pending = self.reader.pending();
+            if self.head.len() < STREAM_HEAD {
+                let take = (STREAM_HEAD - self.head.len()).min(pending.len());
+                self.head
+                    .extend_from_slice(pending.get(..take).unwrap_or_default());
+            }
+            if !pending.is_empty() {
+                self.decoder.feed(pending);
+                pending.clear();
+            }
+            if !more {
+                self.ended = true;
+                self.decoder.finish().map_err(|e| self.codec_error(e))?;
+            }
+        }
+    }
+
+    fn codec_error(&self, e: koji_xmlrpc::Error) -> Error {
+        if e.kind() == koji_xmlrpc::ErrorKind::Fault {
+            return match e.into_fault() {
+                Some(fault) => Error::fault(fault.code, fault.string),
+                None => Error::new(Kind::Decode),
+            };
+        }
+        if looks_like_xmlrpc(&self.head) {
+            Error::decode(e)
+        } else {
+            Error::not_xmlrpc(content_type(&self.headers), &self.head).with_source(e)
+        }
+    }
+}
+
+/// Whether a body starts like an XML-RPC response (so a decode failure is
+/// about its content, not about being some other document).
+pub(crate) fn looks_like_xmlrpc(bytes: &[u8]) -> bool {
+    let head = bytes.get(..bytes.len().min(1024)).unwrap_or_default();
+    let head = String::from_utf8_lossy(head);
+    head.contains("<methodResponse")
+}
+
+impl Connection {
+    /// A connection to the hub at `server` (e.g. `https://koji.fedoraproject.org/kojihub`)
+    /// with koji's default settings and proxies from the environment.
+    pub fn new(server: impl Into<String>) -> Result<Connection> {
+        Connection::builder(server).build()
+    }
+
+    /// A connection configured by the koji profile `name`, read from koji's
+    /// usual config files (`/etc/koji.conf.d/*.conf`, `/etc/koji.conf`,
+    /// `~/.koji/config.d/*.conf`, `~/.koji/config`), like `koji -p NAME`.
+    ///
+    /// ```no_run
+    /// # fn demo() -> koji_client::Result<()> {
+    /// let koji = koji_client::Connection::from_profile("fedora")?;
+    /// # Ok(()) }
+    /// ```
+    pub fn from_profile(name: &str) -> Result<Connection> {
+        let config = Config::load(&ConfigSources::system()).map_err(|e| {
+            Error::builder("cannot read the koji configuration files").with_source(e)
+        })?;
+        let profile = config.profile(name).map_err(|e| {
+            Error::builder(format!("cannot use koji profile {name:?}")).with_source(e)
+        })?;
+        Connection::from_profile_config(&profile)
+    }
+
+    /// A connection configured by an already loaded profile (see
+    /// [`ConnectionBuilder::from_profile`] to change settings before building).
+    pub fn from_profile_config(profile: &Profile) -> Result<Connection> {
+        ConnectionBuilder::from_profile(profile).build()
+    }
+
+    /// Starts building a connection to the hub at `server`.
+    pub fn builder(server: impl Into<String>) -> ConnectionBuilder {
+        ConnectionBuilder::new(server)
+    }
+
+    /// The hub URL (without trailing slash).
+    pub fn server_url(&self) -> &str {
+        &self.shared.url_text
+    }
+
+    /// The certificate/Kerberos login URL, `<server>/ssllogin`.
+    pub fn login_url(&self) -> String {
+        self.shared.login_url.to_string()
+    }
+
+    /// The retry settings.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.shared.retry
+    }
+
+    /// The per-attempt timeout (koji `timeout`).
+    pub fn timeout(&self) -> Duration {
+        self.shared.timeout
+    }
+
+    /// The per-attempt timeout of login calls (koji `auth_timeout`).
+    pub fn auth_timeout(&self) -> Duration {
+        self.shared.auth_timeout
+    }
+
+    /// The overall limit of one call, retries included.
+    pub fn deadline(&self) -> Duration {
+        self.shared.deadline
+    }
+
+    /// Marks calls on this connection (and its clones) as made by a logged-in
+    /// session: transport failures are then retried even without `anon_retry`,
+    /// as koji does. The session layer sets this after login.
+    pub fn set_logged_in(&self, on: bool) {
+        self.shared.logged_in.store(on, Ordering::Relaxed);
+    }
+
+    /// Whether calls count as logged-in for the retry policy.
+    pub fn is_logged_in(&self) -> bool {
+        self.shared.logged_in.load(Ordering::Relaxed)
+    }
+
+    /// Calls `method` with positional `args` (a tuple, array, `Vec` or `()`)
+    /// and returns the hub's answer as a [`Value`].
+    ///
+    /// ```no_run
+    /// # async fn demo(koji: koji_client::Connection) -> koji_client::Result<()> {
+    /// let version = koji.call("getKojiVersion", ()).await?;
+    /// let build = koji.call("getBuild", (3,)).await?;
+    /// let missing = koji.call("getBuild", ("no-such-1.0-1", true)).await;
+    /// assert!(missing.is_err());
+    /// # Ok(()) }
+    /// ```
+    pub async fn call(&self, method: &str, args: impl Serialize) -> Result<Value> {
+        self.call_as(method, args).await
+    }
+
+    /// Like [`call`](Self::call), but decodes the answer straight into `T`
+    /// (no [`Value`] tree in between).
+    ///
+    /// ```no_run
+    /// # async fn demo(koji: koji_client::Connection) -> koji_client::Result<()> {
+    /// #[derive(serde::Deserialize)]
+    /// struct Build { build_id: i64, nvr: String }
+    ///
+    /// let build: Option<Build> = koji.call_as("getBuild", (3,)).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn call_as<T: DeserializeOwned + Send>(
+        &self,
+        method: &str,
+        args: impl Serialize,
+    ) -> Result<T> {
+        let call = self.prepare(method, args)?;
+        self.execute_as(&call).await
+    }
+
+    /// Calls `method` with positional `args` and keyword arguments `kwargs`
+    /// (anything that serializes as a struct or map; sent koji's way, as a
+    /// trailing struct with `__starstar`).
+    ///
+    /// ```no_run
+    /// # async fn demo(koji: koji_client::Connection) -> koji_client::Result<()> {
+    /// use std::collections::BTreeMap;
+    /// use koji_client::Value;
+    ///
+    /// #[derive(serde::Serialize)]
+    /// #[serde(rename_all = "camelCase")]
+    /// struct ListBuilds { package_id: i64, query_opts: BTreeMap<&'static str, Value> }
+    ///
+    /// let opts = BTreeMap::from([("limit", Value::Int(5)), ("order", "-build_id".into())]);
+    /// let builds = koji
+    ///     .call_with("listBuilds", (), ListBuilds { package_id: 7, query_opts: opts })
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn call_with(
+        &self,
+        method: &str,
+        args: impl Serialize,
+        kwargs: impl Serialize,
+    ) -> Result<Value> {
+        let call = self.prepare_with(method, args, kwargs)?;
+        self.execute_as(&call).await
+    }
+
+    /// Starts a call built argument by argument.
+    ///
+    /// ```no_run
+    /// # async fn demo(koji: koji_client::Connection) -> koji_client::Result<()> {
+    /// use std::collections::BTreeMap;
+    ///
+    /// // Await it for a Value...
+    /// let task = koji.request("getTaskInfo").arg(42).kwarg("request", true).await?;
+    ///
+    /// // ...or decode into your own type.
+    /// #[derive(serde::Deserialize)]
+    /// struct Task { id: i64, method: String }
+    /// let tasks: Vec<Task> = koji
+    ///     .request("listTasks")
+    ///     .kwarg("queryOpts", BTreeMap::from([("limit", 10)]))
+    ///     .typed()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn request(&self, method: &str) -> CallBuilder<'_> {
+        CallBuilder::new(self, method)
+    }
+
+    /// Encodes a call without sending it (see [`PreparedCall`]).
+    pub fn prepare(&self, method: &str, args: impl Serialize) -> Result<PreparedCall> {
+        let body =
+            koji_xmlrpc::encode_request_with(method, &args).map_err(|e| encode_error(method, e))?;
+        Ok(PreparedCall::new(method, body))
+    }
+
+    /// Encodes a call with keyword arguments without sending it.
+    pub fn prepare_with(
+        &self,
+        method: &str,
+        args: impl Serialize,
+        kwargs: impl Serialize,
+    ) -> Result<PreparedCall> {
+        let mut params =
+            args_to_values(&args).map_err(|e| e.context(method, &self.shared.url_text))?;
+        let kwargs =
+            kwargs_to_struct(&kwargs).map_err(|e| e.context(method, &self.shared.url_text))?;
+        if let Some(kw) = kwargs {
+            params.push(koji_xmlrpc::kwargs_struct(kw));
+        }
+        let body =
+            koji_xmlrpc::encode_request(method, &params).map_err(|e| encode_error(method, e))?;
+        Ok(PreparedCall::new(method, body))
+    }
+
+    /// Sends a prepared call and returns the answer as a [`Value`].
+    pub async fn execute(&self, call: &PreparedCall) -> Result<Value> {
+        self.execute_as(call).await
+    }
+
+    /// Sends a prepared call and decodes the answer into `T`.
+    pub async fn execute_as<T: DeserializeOwned + Send>(&self, call: &PreparedCall) -> Result<T> {
+        self.run(call, Buffered::<T>(std::marker::PhantomData))
+            .await
+    }
+
+    /// Calls a method whose answer is an array and yields its items one by
+    /// one as they arrive, decoded straight into `T`, in constant memory
+    /// whatever the length of the array (no [`max_response_size`](ConnectionBuilder::max_response_size) applies).
+    ///
+    /// Retries (and the deadline) apply until the first item arrives; a
+    /// failure after that ends the stream with an error. The per-attempt
+    /// timeout bounds the wait for the response and for each piece of the body.
+    ///
+    /// ```no_run
+    /// # async fn demo(koji: koji_client::Connection) -> koji_client::Result<()> {
+    /// use futures_util::StreamExt;
+    ///
+    /// #[derive(serde::Deserialize)]
+    /// struct Rpm { id: i64, name: String, arch: String }
+    ///
+    /// let mut rpms = koji.call_stream::<Rpm>("listRPMs", ());
+    /// while let Some(rpm) = rpms.next().await {
+    ///     let rpm = rpm?;
+    ///     println!("{} {}", rpm.name, rpm.arch);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn call_stream<T>(&self, method: &str, args: impl Serialize) -> CallStream<T>
+    where
+        T: DeserializeOwned + Send + 'static,
+    {
+        let call = self.prepare(method, args);
+        self.stream_prepared(call)
+    }
+
+    /// Streams the items of a prepared call's array answer (see [`call_stream`](Self::call_stream)).
+    pub fn execute_stream<T>(&self, call: &PreparedCall) -> CallStream<T>
+    where
+        T: DeserializeOwned + Send + 'static,
+    {
+        self.stream_prepared(Ok(call.clone()))
+    }
+
+    fn stream_prepared<T>(&self, call: Result<PreparedCall>) -> CallStream<T>
+    where
+        T: DeserializeOwned + Send + 'static,
+    {
+        enum State<T> {
+            Start(Connection, Result<PreparedCall>),
+            Body(Connection, PreparedCall, Box<StreamBody<T>>),
+            Done,
+        }
+        let start = State::Start(self.clone(), call);
+        let stream = futures_util::stream::unfold(start, |state| async move {
+            match state {
+                State::Done => None,
+                State::Start(conn, call) => {
+                    let call = match call {
+                        Ok(call) => call,
+                        Err(e) => return Some((Err(e), State::Done)),
+                    };
+                    match conn
+                        .run(&call, StreamStart::<T>(std::marker::PhantomData))
+                        .await
+                    {
+                        Err(e) => Some((Err(e), State::Done)),
+                        Ok(mut body) => body
+                            .first
+                            .take()
+                            .map(|item| (Ok(item), State::Body(conn, call, Box::new(body)))),
+                    }
+                }
+                State::Body(conn, call, mut body) => {
+                    let idle = call.timeout.unwrap_or(conn.shared.timeout);
+                    let span = tracing::debug_span!("koji_stream", method = %call.method, call_number = call.call_number);
+                    match body.next_item(&conn, Some(idle)).instrument(span).await {
+                        Ok(Some(item)) => Some((Ok(item), State::Body(conn, call, body))),
+                        Ok(None) => None,
+                        Err(e) => {
+                            let url = conn.display_url(&call);
+                            Some((Err(e.context(&call.method, &url)), State::Done))
+                        }
+                    }
+                }
+            }
+        });
+        CallStream {
+            inner: Box::pin(stream),
+        }
+    }
+
+    /// Streams the items of an array answer, with keyword arguments.
+    pub fn call_stream_with<T>(
+        &self,
+        method: &str,
+        args: impl Serialize,
+        kwargs: impl Serialize,
+    ) -> CallStream<T>
+    where
+        T: DeserializeOwned + Send + 'static,
+    {
+        let call = self.prepare_with(method, args, kwargs);
+        self.stream_prepared(call)
+    }
+
+    /// The URL a prepared call goes to (with its query string, which must
+    /// never be printed).
+    fn target(&self, call: &PreparedCall) -> Result<Uri> {
+        let base = match call.endpoint {
+            Endpoint::Hub => &self.shared.url,
+            Endpoint::SslLogin => &self.shared.login_url,
+        };
+        match &call.query {
+            None => Ok(base.clone()),
+            Some(q) => format!("{base}?{q}")
+                .parse()
+                .map_err(|_| Error::builder("the call's query string is not valid in a URL")),
+        }
+    }
+
+    fn display_url(&self, call: &PreparedCall) -> String {
+        match call.endpoint {
+            Endpoint::Hub => self.shared.url_text.clone(),
+            Endpoint::SslLogin => format!("{}/ssllogin", self.shared.url_text),
+        }
+    }
+
+    /// The retry loop around attempts.
+    async fn run<C: Consume>(&self, call: &PreparedCall, mut consume: C) -> Result<C::Output> {
+        let span = tracing::debug_span!(
+            "koji_call",
+            method = %call.method,
+            call_number = call.call_number,
+            attempt = tracing::field::Empty,
+        );
+        async {
+            let url_text = self.display_url(call);
+            let uri = self
+                .target(call)
+                .map_err(|e| e.context(&call.method, &url_text))?;
+            let timeout = call.timeout.unwrap_or(self.shared.timeout);
+            let started = Instant::now();
+            let deadline = started + self.shared.deadline;
+            let retry_transport = call.retry
+                && (call.logged_in.unwrap_or_else(|| self.is_logged_in())
+                    || self.shared.retry.get_anon_retry());
+            let mut state = RetryState::default();
+            let mut attempt: u32 = 0;
+            let mut previous: Option<Error> = None;
+            loop {
+                attempt += 1;
+                tracing::Span::current().record("attempt", attempt);
+                let remaining = deadline.saturating_duration_since(Instant::now());
+                let limit = timeout.min(remaining);
+                let result = tokio::time::timeout(limit, self.attempt(&uri, call, &mut consume)).await;
+                let err = match result {
+                    Ok(Ok(out)) => return Ok(out),
+                    Ok(Err(e)) => e,
+                    Err(_) if limit < timeout => {
+                        let e = Error::timeout(TimeoutKind::Deadline, self.shared.deadline);
+                        match previous.take() {
+                            Some(prev) => e.with_source(prev),
+                            None => e,
+                        }
+                    }
+                    Err(_) => Error::timeout(TimeoutKind::Response, timeout),
+                };
+                let mut err = err.context(&call.method, &url_text);
+                err.set_attempts(attempt);
+                let Some(wait) = self.shared.retry.next(&err, &mut state, retry_transport) else {
+                    tracing::debug!(error = %err, "call failed");
+                    return Err(err);
+                };
+                if Instant::now() + wait >= deadline {
+                    tracing::debug!(error = %err, "no time left for another attempt before the deadline");
+                    return Err(err);
+                }
+                tracing::info!(error = %err, wait = ?wait, "retrying koji call");
+                previous = Some(err);
+                tokio::time::sleep(wait).await;
+            }
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// One attempt: send, check the status, consume the body.
+    async fn attempt<C: Consume>(
+        &self,
+        uri: &Uri,
+        call: &PreparedCall,
+        consume: &mut C,
+    ) -> Result<C::Output> {
+        let resp = self
+            .shared
+            .transport
+            .post(uri, call.body.clone(), &call.headers)
+            .await?;
+        if let Some(v) = resp
+            .headers()
+            .get("koji-version")
+            .and_then(|v| v.to_str().ok())
+        {
+            if self.shared.version_header.get().is_none() {
+                let _ = self.shared.version_header.set(v.trim().to_owned());
+            }
+        }
+        if !resp.status().is_success() {
+            return Err(status_error(resp, self.shared.max_response_size).await);
+        }
+        consume.consume(self, resp).await
+    }
+
+    /// The hub's Koji version: from the `Koji-Version` header (hubs ≥ 1.35),
+    /// else from `getKojiVersion` (≥ 1.23), else [`HubVersion::is_old`].
+    /// Asked once per connection and cached (errors are not cached).
+    ///
+    /// ```no_run
+    /// # async fn demo(koji: koji_client::Connection) -> koji_client::Result<()> {
+    /// let v = koji.hub_version().await?;
+    /// if v.at_least(1, 31, 0) {
+    ///     println!("hub {} reads session headers", v.text().unwrap_or("?"));
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn hub_version(&self) -> Result<HubVersion> {
+        self.shared
+            .hub_version
+            .get_or_try_init(|| async {
+                if let Some(v) = self.shared.version_header.get() {
+                    return Ok(HubVersion::from_text(v));
+                }
+                match self.call_as::<String>("getKojiVersion", ()).await {
+                    Ok(text) => {
+                        // Prefer the header if this very call brought one.
+                        let text = self.shared.version_header.get().cloned().unwrap_or(text);
+                        Ok(HubVersion::from_text(&text))
+                    }
+                    Err(e)
+                        if e.fault_code() == Some(1000)
+                            && e.fault_string()
+                                .is_some_and(|s| s.contains("Invalid method")) =>
+                    {
+                        Ok(HubVersion::old())
+                    }
+                    Err(e) => Err(e),
+                }
+            })
+            .await
+            .cloned()
+    }
+
+    /// The `Koji-Version` header seen on a response of this connection, if any.
+    pub fn version_header(&self) -> Option<&str> {
+        self.shared.version_header.get().map(String::as_str)
+    }
+}
+
+fn encode_error(method: &str, e: koji_xmlrpc::Error) -> Error {
+    let mut err = Error::new(Kind::Encode).with_source(e);
+    err = err.context(method, "");
+    err
+}
+
+/// Positional arguments as values: a sequence gives its elements, `()` none.
+fn args_to_values(args: &impl Serialize) -> Result<Vec<Value>> {
+    match koji_xmlrpc::to_value(args) {
+        Ok(Value::Array(items)) => Ok(items),
+        Ok(Value::Nil) => Ok(Vec::new()),
+        Ok(_) => Err(Error::new(Kind::Encode).with_source(
+            "positional arguments must be a tuple, array, Vec or () (wrap one argument as `(x,)`)",
+        )),
+        Err(e) => Err(Error::new(Kind::Encode).with_source(e)),
+    }
+}
+
+/// Keyword arguments as a struct: a struct or map gives its members, `()` none.
+fn kwargs_to_struct(kwargs: &impl Serialize) -> Result<Option<Struct>> {
+    match koji_xmlrpc::to_value(kwargs) {
+        Ok(Value::Struct(s)) if s.is_empty() => Ok(None),
+        Ok(Value::Struct(s)) => Ok(Some(s)),
+        Ok(Value::Nil) => Ok(None),
+        Ok(_) => Err(Error::new(Kind::Encode)
+            .with_source("keyword arguments must serialize as a struct or map")),
+        Err(e) => Err(Error::new(Kind::Encode).with_source(e)),
+    }
+}
+
+/// A call under construction: positional arguments, keyword arguments and
+/// per-call options. Await it for a [`Value`], or use [`typed`](Self::typed)
+/// or [`stream`](Self::stream).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct CallBuilder<'c> {
+    conn: &'c Connection,
+    method: String,
+    writer: Option<RequestWriter>,
+    kwargs: Struct,
+    error: Option<Error>,
+    timeout: Option<Duration>,
+    retry: bool,
+    logged_in: Option<bool>,
+}
+
+impl std::fmt::Debug for CallBuilder<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CallBuilder")
+            .field("method", &self.method)
+            .field("kwargs", &self.kwargs.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'c> CallBuilder<'c> {
+    fn new(conn: &'c Connection, method: &str) -> CallBuilder<'c> {
+        let (writer, error) = match RequestWriter::new(method) {
+            Ok(w) => (Some(w), None),
+            Err(e) => (None, Some(encode_error(method, e))),
+        };
+        CallBuilder {
+            conn,
+            method: method.to_owned(),
+            writer,
+            kwargs: Struct::new(),
+            error,
+            timeout: None,
+            retry: true,
+            logged_in: None,
+        }
+    }
+
+    fn fail(&mut self, e: Error) {
+        if self.error.is_none() {
+            self.error = Some(e.context(&self.method, ""));
+        }
+    }
+
+    /// Appends one positional argument (encoded right away).
+    pub fn arg(mut self, value: impl Serialize) -> Self {
+        if let Some(w) = self.writer.as_mut() {
+            if let Err(e) = w.param(&value) {
+                self.fail(Error::new(Kind::Encode).with_source(e));
+            }
+        }
+        self
+    }
+
+    /// Appends several positional arguments (a tuple, array or `Vec`).
+    pub fn args(mut self, values: impl Serialize) -> Self {
+        match args_to_values(&values) {
+            Ok(values) => {
+                for v in values {
+                    self = self.arg(v);
+                }
+            }
+            Err(e) => self.fail(e),
+        }
+        self
+    }
+
+    /// Sets one keyword argument.
+    pub fn kwarg(mut self, name: &str, value: impl Serialize) -> Self {
+        match koji_xmlrpc::to_value(&value) {
+            Ok(v) => {
+                self.kwargs.insert(name.to_owned(), v);
+            }
+            Err(e) => self.fail(Error::new(Kind::Encode).with_source(e)),
+        }
+        self
+    }
+
+    /// Sets keyword arguments from a struct or map.
+    pub fn kwargs(mut self, values: impl Serialize) -> Self {
+        match kwargs_to_struct(&values) {
+            Ok(Some(s)) => self.kwargs.extend(s),
+            Ok(None) => {}
+            Err(e) => self.fail(e),
+        }
+        self
+    }
+
+    /// Overrides the per-attempt timeout for this call.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Never retry transport failures of this call (see [`PreparedCall::retry`]).
+    pub fn no_retry(mut self) -> Self {
+        self.retry = false;
+        self
+    }
+
+    /// Retry as a logged-in call would be (see [`PreparedCall::logged_in`]).
+    pub fn logged_in(mut self, on: bool) -> Self {
+        self.logged_in = Some(on);
+        self
+    }
+
+    /// Encodes the call without sending it.
+    pub fn prepare(self) -> Result<PreparedCall> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        let Some(mut writer) = self.writer else {
+            return Err(Error::new(Kind::Encode).context(&self.method, ""));
+        };
+        if !self.kwargs.is_empty() {
+            let kw = koji_xmlrpc::kwargs_struct(self.kwargs);
+            writer.param(&kw).map_err(|e| {
+                Error::new(Kind::Encode)
+                    .with_source(e)
+                    .context(&self.method, "")
+            })?;
+        }
+        let mut call = PreparedCall::new(&self.method, writer.finish()).retry(self.retry);
+        if let Some(t) = self.timeout {
+            call = call.timeout(t);
+        }
+        if let Some(l) = self.logged_in {
+            call = call.logged_in(l);
+        }
+        Ok(call)
+    }
+
+    /// Sends the call and decodes the answer into `T`.
+    pub async fn typed<T: DeserializeOwned + Send>(self) -> Result<T> {
+        let conn = self.conn;
+        let call = self.prepare()?;
+        conn.execute_as(&call).await
+    }
+
+    /// Sends the call and streams the items of its array answer (see
+    /// [`Connection::call_stream`]).
+    pub fn stream<T>(self) -> CallStream<T>
+    where
+        T: DeserializeOwned + Send + 'static,
+    {
+        let conn = self.conn.clone();
+        conn.stream_prepared(self.prepare())
+    }
+
+    /// Sends the call and returns the answer as a [`Value`] (same as awaiting
+    /// the builder).
+    pub async fn send(self) -> Result<Value> {
+        self.typed().await
+    }
+}
+
+impl<'c> IntoFuture for CallBuilder<'c> {
+    type Output = Result<Value>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Result<Value>> + Send + 'c>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+
+/// The Koji version of a hub (see [`Connection::hub_version`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HubVersion {
+    text: Option<String>,
+    parts: Option<(u32, u32, u32)>,
+}
+
+impl HubVersion {
+    /// A version from its text (`"1.35.3"`).
+    pub fn from_text(text: &str) -> HubVersion {
+        let mut nums = text
+            .trim()
+            .split(['.', '-', '+', '~'])
+            .map(|p| p.parse::<u32>().ok());
+        let parts = match (nums.next().flatten(), nums.next().flatten()) {
+            (Some(major), Some(minor)) => Some((major, minor, nums.next().flatten().unwrap_or(0))),
+            _ => None,
+        };
+        HubVersion {
+            text: Some(text.trim().to_owned()),
+            parts,
+        }
+    }
+
+    /// A hub too old to say its version (no `getKojiVersion`: before 1.23).
+    pub fn old() -> HubVersion {
+        HubVersion {
+            text: None,
+            parts: None,
+        }
+    }
+
+    /// The version text the hub sent; `None` for an old hub.
+    pub fn text(&self) -> Option<&str> {
+        self.text.as_deref()
+    }
+
+    /// `(major, minor, patch)` when the text could be parsed.
+    pub fn parts(&self) -> Option<(u32, u32, u32)> {
+        self.parts
+    }
+
+    /// Whether the hub is older than 1.23 (it has no `getKojiVersion`).
+    pub fn is_old(&self) -> bool {
+        self.text.is_none()
+    }
+
+    /// Whether the hub is at least `major.minor.patch`. An old hub counts as
+    /// 1.22; an unparsable version text as not at least anything.
+    ///
+    /// ```
+    /// use koji_client::HubVersion;
+    /// assert!(HubVersion::from_text("1.35.3").at_least(1, 31, 0));
+    /// assert!(!HubVersion::old().at_least(1, 23, 0));
+    /// ```
+    pub fn at_least(&self, major: u32, minor: u32, patch: u32) -> bool {
+        let have = match (&self.text, self.parts) {
+            (_, Some(p)) => p,
+            (None, None) => (1, 22, 0),
+            (Some(_), None) => return false,
+        };
+        have >= (major, minor, patch)
+    }
+}
+
+impl std::fmt::Display for HubVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.text {
+            Some(t) => f.write_str(t),
+            None => f.write_str("older than 1.23"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn hub_versions() {
+        let v = HubVersion::from_text("1.35.3\n");
+        assert_eq!(v.parts(), Some((1, 35, 3)));
+        assert_eq!(v.text(), Some("1.35.3"));
+        assert!(v.at_least(1, 35, 3) && !v.at_least(1, 36, 0));
+        assert_eq!(HubVersion::from_text("1.34").parts(), Some((1, 34, 0)));
+        let odd = HubVersion::from_text("weird");
+        assert_eq!(odd.parts(), None);
+        assert!(!odd.at_least(0, 0, 0));
+        let old = HubVersion::old();
+        assert!(old.is_old() && old.at_least(1, 22, 0) && !old.at_least(1, 23, 0));
+        assert_eq!(old.to_string(), "older than 1.23");
+    }
+
+    #[test]
+    fn builder_rejects_bad_urls() {
+        for bad in [
+            "ftp://x/kojihub",
+            "not a url",
+            "https:///kojihub",
+            "https://h/kojihub?session-key=S",
+        ] {
+            let e = Connection::new(bad).unwrap_err();
+            assert!(e.is_builder(), "{bad}: {e}");
+            assert!(!e.to_string().contains("session-key=S"), "{e}");
+        }
+        let c = Connection::new("https://hub.example/kojihub/").unwrap();
+        assert_eq!(c.server_url(), "https://hub.example/kojihub");
+        assert_eq!(c.login_url(), "https://hub.example/kojihub/ssllogin");
+    }
+
+    #[test]
+    fn prepared_calls_hide_header_values() {
+        let c = Connection::new("http://127.0.0.1:1/kojihub").unwrap();
+        let call = c
+            .prepare("getLoggedInUser", ())
+            .unwrap()
+            .header("Koji-Session-Key", "1-SECRET")
+            .unwrap()
+            .query("session-id=1&session-key=SECRET");
+        let shown = format!("{call:?}");
+        assert!(!shown.contains("SECRET"), "{shown}");
+        assert!(shown.contains("koji-session-key"), "{shown}");
+    }
+
+    #[test]
+    fn kwargs_follow_koji_convention() {
+        let c = Connection::new("http://127.0.0.1:1/kojihub").unwrap();
+        let call = c
+            .request("listBuilds")
+            .arg(7)
+            .kwarg(
+                "queryOpts",
+                Struct::from_iter([("limit".to_owned(), Value::Int(5))]),
+            )
+            .prepare()
+            .unwrap();
+        let decoded = koji_xmlrpc::decode_call(call.body()).unwrap();
+        assert_eq!(decoded.method, "listBuilds");
+        assert_eq!(decoded.params.len(), 2);
+        let kw = decoded.params[1].as_struct().unwrap();
+        assert_eq!(kw.get("__starstar"), Some(&Value::Bool(true)));
+        assert_eq!(
+            kw.get("queryOpts").unwrap().get("limit"),
+            Some(&Value::Int(5))
+        );
+    }
+
+    #[test]
+    fn args_must_be_a_sequence() {
+        let c = Connection::new("http://127.0.0.1:1/kojihub").unwrap();
+        let e = c.prepare("getBuild", 3).unwrap_err();
+        assert!(e.is_encode(), "{e}");
+        let e = c.prepare_with("getBuild", 3, ()).unwrap_err();
+        assert!(e.is_encode(), "{e}");
+        assert!(c.prepare("getBuild", (3,)).is_ok());
+        assert!(c.prepare("getKojiVersion", ()).is_ok());
+    }
+}
