@@ -6,6 +6,7 @@ pub mod config;
 mod connection;
 mod error;
 mod retry;
+mod session;
 mod tls;
 mod transport;
 
