@@ -224,7 +224,14 @@ impl fmt::Display for Error {
             write!(f, "{}: {}", i.kind.describe(), i.message)?;
         }
         if !i.path.is_empty() {
-            write!(f, " at {}", i.path)?;
+            let n = i.path.chars().count();
+            if n > 160 {
+                let head: String = i.path.chars().take(60).collect();
+                let tail: String = i.path.chars().skip(n - 80).collect();
+                write!(f, " at {head}…{tail}")?;
+            } else {
+                write!(f, " at {}", i.path)?;
+            }
         }
         if let Some(off) = i.offset {
             write!(f, " (byte {off})")?;

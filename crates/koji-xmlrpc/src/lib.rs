@@ -32,20 +32,22 @@
 //!
 //! // The hub's answer, decoded into a struct (unknown members are ignored).
 //! #[derive(Deserialize)]
-//! struct Build { build_id: i64, nvr: String, completion_ts: Option<f64> }
+//! struct Build<'a> { build_id: i64, nvr: &'a str, completion_ts: Option<f64> }
 //! let reply = b"<?xml version='1.0'?>\n<methodResponse>\n<params>\n<param>\n\
 //!     <value><struct>\n<member>\n<name>build_id</name>\n<value><int>3</int></value>\n</member>\n\
 //!     <member>\n<name>nvr</name>\n<value><string>hello-1.2-1.fc40</string></value>\n</member>\n\
 //!     <member>\n<name>completion_ts</name>\n<value><nil/></value></member>\n\
 //!     </struct></value>\n</param>\n</params>\n</methodResponse>\n";
 //! let build: Build = decode_response(reply)?.expect("not a fault");
-//! assert_eq!((build.build_id, build.nvr.as_str(), build.completion_ts), (3, "hello-1.2-1.fc40", None));
+//! assert_eq!((build.build_id, build.nvr, build.completion_ts), (3, "hello-1.2-1.fc40", None));
 //! # Ok::<(), koji_xmlrpc::Error>(())
 //! ```
 
+mod de;
 mod de_value;
 mod encode;
 mod error;
+mod scan;
 mod ser_value;
 mod stream;
 mod text;
@@ -160,7 +162,7 @@ pub fn decode_call(bytes: &[u8]) -> Result<MethodCall, Error> {
 
 /// Decodes a `methodCall` document.
 pub fn decode_call_with(bytes: &[u8], opts: &DecodeOptions) -> Result<MethodCall, Error> {
-    reference::decode_call(bytes, opts)
+    de::decode_call(bytes, opts)
 }
 
 /// Decodes a `methodResponse` into `T` (or the fault it carries) with the default
@@ -176,10 +178,5 @@ pub fn decode_response_with<'de, T: Deserialize<'de>>(
     bytes: &'de [u8],
     opts: &DecodeOptions,
 ) -> Result<Result<T, Fault>, Error> {
-    match reference::decode_response(bytes, opts)? {
-        Ok(v) => T::deserialize(de_value::ValueDeserializer(v))
-            .map(Ok)
-            .map_err(|e| e.prepend_path("params[0]")),
-        Err(f) => Ok(Err(f)),
-    }
+    de::decode_response(bytes, opts)
 }

@@ -309,7 +309,7 @@ impl<T: DeserializeOwned> ArrayStreamDecoder<T> {
                     let fault_mode = self.phase == Phase::Fault;
                     self.phase = Phase::Done;
                     let frame = std::mem::take(&mut self.frame);
-                    return match crate::reference::decode_response(&frame, &self.opts)? {
+                    return match crate::de::decode_response::<Value>(&frame, &self.opts)? {
                         Err(f) => Err(Error::from_fault(f)),
                         Ok(Value::Array(a)) if a.is_empty() && !fault_mode => Ok(None),
                         Ok(_) => Err(Error::new(
@@ -457,13 +457,11 @@ impl<T: DeserializeOwned> ArrayStreamDecoder<T> {
         let i = self.index;
         let abs = self.abs(start);
         let bytes = self.buf.get(start..end).unwrap_or(&[]);
-        let v = crate::reference::decode_value_fragment(bytes, &self.opts).map_err(|e| {
+        let t = crate::de::decode_fragment::<T>(bytes, &self.opts).map_err(|e| {
             let off = e.offset().unwrap_or(0);
             e.relocate(abs + off)
                 .prepend_path(&format!("params[0][{i}]"))
         })?;
-        let t = T::deserialize(crate::de_value::ValueDeserializer(v))
-            .map_err(|e| e.with_offset(abs).prepend_path(&format!("params[0][{i}]")))?;
         self.index += 1;
         Ok(t)
     }

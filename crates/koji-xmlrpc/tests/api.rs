@@ -130,6 +130,9 @@ fn integer_overflow_is_an_error_with_a_path() {
     let e = decode_response::<Vec<S>>(&body).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Type);
     assert_eq!(e.path(), "params[0][0].state");
+    // The offset of the <value> holding 300.
+    let at = e.offset().unwrap();
+    assert!(body[at..].starts_with(b"<value><int>300"), "{e}");
 }
 
 #[test]

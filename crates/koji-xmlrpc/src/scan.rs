@@ -1,0 +1,677 @@
+//! The purpose-built XML scanner behind the fast decoder: it knows the dozen XML-RPC
+//! elements, matches the common exact spellings (`<value>`, `</member>`) with a byte
+//! comparison, and falls back to general XML tag, comment, PI, CDATA and reference
+//! handling only where a document uses them. It never recurses; nesting is driven (and
+//! bounded) by the deserializer.
+
+use crate::error::{Error, ErrorKind};
+use crate::text::{self, is_ws};
+
+/// Character data read by [`Scanner::text`].
+#[derive(Debug)]
+pub(crate) enum Text {
+    /// A plain run of the input (no reference, CDATA, comment or CR inside).
+    Range(usize, usize),
+    /// Decoded text.
+    Owned(String),
+}
+
+/// A start tag.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Tag<'s> {
+    /// The name as written (`ex:nil`), for matching the end tag.
+    pub(crate) raw: &'s [u8],
+    /// The name without prefix (`nil`).
+    pub(crate) local: &'s [u8],
+    /// `<x/>`.
+    pub(crate) empty: bool,
+    /// Offset of the `<`.
+    pub(crate) at: usize,
+}
+
+/// What [`Scanner::tag`] found.
+pub(crate) enum Next<'s> {
+    Start(Tag<'s>),
+    End(&'s [u8]),
+    Eof,
+}
+
+/// Byte classes for character data.
+const PLAIN: u8 = 0;
+const LT: u8 = 1;
+const AMP: u8 = 2;
+const CR: u8 = 3;
+const RBRACKET: u8 = 4;
+const CTRL: u8 = 5;
+const HIGH: u8 = 6;
+
+static CLASS: [u8; 256] = {
+    let mut t = [PLAIN; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = CTRL;
+        i += 1;
+    }
+    t[b'\t' as usize] = PLAIN;
+    t[b'\n' as usize] = PLAIN;
+    t[b'\r' as usize] = CR;
+    t[b'<' as usize] = LT;
+    t[b'&' as usize] = AMP;
+    t[b']' as usize] = RBRACKET;
+    let mut i = 0x80;
+    while i < 0x100 {
+        t[i] = HIGH;
+        i += 1;
+    }
+    t
+};
+
+/// A forward-only scanner over a UTF-8 document.
+pub(crate) struct Scanner<'s> {
+    pub(crate) s: &'s str,
+    pub(crate) b: &'s [u8],
+    pub(crate) pos: usize,
+    /// Inside the root element (character data and CDATA are allowed).
+    pub(crate) in_root: bool,
+}
+
+fn name_byte(c: u8) -> bool {
+    !(is_ws(c) || c == b'/' || c == b'>')
+}
+
+impl<'s> Scanner<'s> {
+    pub(crate) fn new(s: &'s str) -> Self {
+        Scanner {
+            s,
+            b: s.as_bytes(),
+            pos: 0,
+            in_root: false,
+        }
+    }
+
+    pub(crate) fn err(&self, kind: ErrorKind, msg: impl Into<String>) -> Error {
+        Error::at(kind, msg, self.pos)
+    }
+
+    fn err_at(&self, kind: ErrorKind, msg: impl Into<String>, at: usize) -> Error {
+        Error::at(kind, msg, at)
+    }
+
+    fn rest(&self) -> &'s [u8] {
+        self.b.get(self.pos..).unwrap_or(&[])
+    }
+
+    pub(crate) fn at_eof(&self) -> bool {
+        self.pos >= self.b.len()
+    }
+
+    pub(crate) fn slice(&self, a: usize, b: usize) -> &'s str {
+        self.s.get(a..b).unwrap_or("")
+    }
+
+    pub(crate) fn text_str<'t>(&self, t: &'t Text) -> &'t str
+    where
+        's: 't,
+    {
+        match t {
+            Text::Range(a, b) => self.slice(*a, *b),
+            Text::Owned(s) => s,
+        }
+    }
+
+    /// Checks characters XML forbids in a stretch of comment, PI or CDATA content.
+    fn check_chars(&self, from: usize, to: usize) -> Result<(), Error> {
+        let seg = self.b.get(from..to).unwrap_or(&[]);
+        for (i, &c) in seg.iter().enumerate() {
+            match CLASS[c as usize] {
+                CTRL => {
+                    return Err(self.err_at(
+                        ErrorKind::InvalidChar,
+                        format!("character U+{c:04X} is not allowed in XML"),
+                        from + i,
+                    ));
+                }
+                HIGH if c == 0xEF => self.check_ef(from + i)?,
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// U+FFFE and U+FFFF (EF BF BE/BF) are not XML characters.
+    fn check_ef(&self, at: usize) -> Result<(), Error> {
+        if self.b.get(at + 1) == Some(&0xBF) && matches!(self.b.get(at + 2), Some(0xBE | 0xBF)) {
+            return Err(self.err_at(
+                ErrorKind::InvalidChar,
+                "U+FFFE/U+FFFF is not allowed in XML",
+                at,
+            ));
+        }
+        Ok(())
+    }
+
+    /// Skips a comment at `pos` (which starts with `<!--`).
+    fn comment(&mut self) -> Result<(), Error> {
+        let start = self.pos;
+        let body = start + 4;
+        let Some(i) = memchr::memmem::find(self.b.get(body..).unwrap_or(&[]), b"--") else {
+            self.pos = self.b.len();
+            return Err(self.err_at(ErrorKind::Truncated, "unterminated comment", start));
+        };
+        let dash = body + i;
+        if self.b.get(dash + 2) != Some(&b'>') {
+            if dash + 2 >= self.b.len() {
+                return Err(self.err_at(ErrorKind::Truncated, "unterminated comment", start));
+            }
+            return Err(self.err_at(ErrorKind::Syntax, "'--' inside a comment", dash));
+        }
+        self.check_chars(body, dash)?;
+        if dash > body && self.b.get(dash - 1) == Some(&b'-') {
+            return Err(self.err_at(ErrorKind::Syntax, "comment ends with '--->'", dash));
+        }
+        self.pos = dash + 3;
+        Ok(())
+    }
+
+    /// Skips a processing instruction at `pos` (which starts with `<?`).
+    fn pi(&mut self) -> Result<(), Error> {
+        let start = self.pos;
+        let Some(i) = memchr::memmem::find(self.b.get(start + 2..).unwrap_or(&[]), b"?>") else {
+            return Err(self.err_at(
+                ErrorKind::Truncated,
+                "unterminated processing instruction",
+                start,
+            ));
+        };
+        let end = start + 2 + i;
+        let inner = self.b.get(start + 2..end).unwrap_or(&[]);
+        let tlen = inner.iter().position(|&c| is_ws(c)).unwrap_or(inner.len());
+        let target = inner.get(..tlen).unwrap_or(&[]);
+        if target.eq_ignore_ascii_case(b"xml") {
+            return Err(self.err_at(ErrorKind::Syntax, "XML declaration not at the start", start));
+        }
+        if text::local_name(target).is_none() || target.contains(&b':') {
+            return Err(self.err_at(
+                ErrorKind::Syntax,
+                "invalid processing instruction target",
+                start,
+            ));
+        }
+        self.check_chars(start + 2, end)?;
+        self.pos = end + 2;
+        Ok(())
+    }
+
+    /// Reads the XML declaration, if the document starts with one (after a BOM).
+    pub(crate) fn prolog(&mut self) -> Result<(), Error> {
+        if self.b.starts_with(&[0xEF, 0xBB, 0xBF]) {
+            self.pos = 3;
+        }
+        let rest = self.rest();
+        if rest.starts_with(b"<?xml") && rest.get(5).is_some_and(|&c| is_ws(c) || c == b'?') {
+            let start = self.pos;
+            let Some(i) = memchr::memmem::find(rest, b"?>") else {
+                return Err(self.err(ErrorKind::Truncated, "unterminated XML declaration"));
+            };
+            let content = rest.get(5..i).unwrap_or(&[]);
+            if let Err((k, m)) = text::check_decl(content) {
+                return Err(self.err_at(k, m, start));
+            }
+            self.pos += i + 2;
+        }
+        Ok(())
+    }
+
+    /// Appends CDATA content at `pos` (starting with `<![CDATA[`) to `out`.
+    fn cdata(&mut self, out: &mut String) -> Result<(), Error> {
+        let start = self.pos;
+        if !self.in_root {
+            return Err(self.err(ErrorKind::Syntax, "CDATA outside the root element"));
+        }
+        let body = start + 9;
+        let Some(i) = memchr::memmem::find(self.b.get(body..).unwrap_or(&[]), b"]]>") else {
+            return Err(self.err_at(ErrorKind::Truncated, "unterminated CDATA section", start));
+        };
+        let end = body + i;
+        self.check_chars(body, end)?;
+        push_normalized(out, self.slice(body, end));
+        self.pos = end + 3;
+        Ok(())
+    }
+
+    /// Reads character data (with references, CDATA, comments and PIs) up to the next
+    /// start or end tag, or the end of input.
+    pub(crate) fn text(&mut self) -> Result<Text, Error> {
+        let b = self.b;
+        let start = self.pos;
+        let mut i = start;
+        let mut run = start;
+        let mut owned: Option<String> = None;
+        loop {
+            while let Some(&c) = b.get(i) {
+                if CLASS[c as usize] != PLAIN {
+                    break;
+                }
+                i += 1;
+            }
+            let Some(&c) = b.get(i) else {
+                break;
+            };
+            match CLASS[c as usize] {
+                HIGH => {
+                    if c == 0xEF {
+                        self.check_ef(i)?;
+                    }
+                    i += 1;
+                }
+                RBRACKET => {
+                    if b.get(i + 1) == Some(&b']') && b.get(i + 2) == Some(&b'>') {
+                        return Err(self.err_at(ErrorKind::Syntax, "']]>' in character data", i));
+                    }
+                    i += 1;
+                }
+                CTRL => {
+                    return Err(self.err_at(
+                        ErrorKind::InvalidChar,
+                        format!("character U+{c:04X} is not allowed in XML"),
+                        i,
+                    ));
+                }
+                CR => {
+                    let o = owned.get_or_insert_with(String::new);
+                    o.push_str(self.slice(run, i));
+                    o.push('\n');
+                    i += if b.get(i + 1) == Some(&b'\n') { 2 } else { 1 };
+                    run = i;
+                }
+                AMP => {
+                    if !self.in_root {
+                        return Err(self.err_at(
+                            ErrorKind::Syntax,
+                            "reference outside the root element",
+                            i,
+                        ));
+                    }
+                    let name_start = i + 1;
+                    let Some(semi) = b
+                        .get(name_start..b.len().min(name_start + 40))
+                        .and_then(|s| memchr::memchr(b';', s))
+                    else {
+                        if b.len() < name_start + 40 {
+                            return Err(self.err_at(
+                                ErrorKind::Truncated,
+                                "unterminated reference",
+                                i,
+                            ));
+                        }
+                        return Err(self.err_at(ErrorKind::Syntax, "unterminated reference", i));
+                    };
+                    let name = b.get(name_start..name_start + semi).unwrap_or(&[]);
+                    let ch =
+                        text::resolve_reference(name).map_err(|(k, m)| self.err_at(k, m, i))?;
+                    let o = owned.get_or_insert_with(String::new);
+                    o.push_str(self.slice(run, i));
+                    o.push(ch);
+                    i = name_start + semi + 1;
+                    run = i;
+                }
+                _ => {
+                    // '<'
+                    let after = b.get(i + 1..).unwrap_or(&[]);
+                    if after.starts_with(b"!--") {
+                        let o = owned.get_or_insert_with(String::new);
+                        o.push_str(self.slice(run, i));
+                        self.pos = i;
+                        self.comment()?;
+                        i = self.pos;
+                        run = i;
+                    } else if after.starts_with(b"![CDATA[") {
+                        let mut o = owned.take().unwrap_or_default();
+                        o.push_str(self.slice(run, i));
+                        self.pos = i;
+                        self.cdata(&mut o)?;
+                        owned = Some(o);
+                        i = self.pos;
+                        run = i;
+                    } else if after.starts_with(b"?") {
+                        let o = owned.get_or_insert_with(String::new);
+                        o.push_str(self.slice(run, i));
+                        self.pos = i;
+                        self.pi()?;
+                        i = self.pos;
+                        run = i;
+                    } else {
+                        break;
+                    }
+                }
+            }
+        }
+        self.pos = i;
+        Ok(match owned {
+            None => Text::Range(start, i),
+            Some(mut o) => {
+                o.push_str(self.slice(run, i));
+                Text::Owned(o)
+            }
+        })
+    }
+
+    /// Skips whitespace, comments and PIs (and character data that decodes to
+    /// whitespace); anything else before the next tag is an error.
+    #[inline]
+    pub(crate) fn misc(&mut self) -> Result<(), Error> {
+        let b = self.b;
+        let mut i = self.pos;
+        while b.get(i).is_some_and(|&c| is_ws(c)) {
+            i += 1;
+        }
+        self.pos = i;
+        match b.get(i) {
+            None => return Ok(()),
+            Some(b'<') => match b.get(i + 1) {
+                Some(b'!' | b'?') => {}
+                _ => return Ok(()),
+            },
+            _ => {}
+        }
+        let at = self.pos;
+        let t = self.text()?;
+        if !text::is_all_ws(self.text_str(&t)) {
+            return Err(self.err_at(ErrorKind::Syntax, "unexpected text between elements", at));
+        }
+        Ok(())
+    }
+
+    /// Reads a start or end tag at `pos` (after [`misc`](Self::misc)).
+    pub(crate) fn tag(&mut self) -> Result<Next<'s>, Error> {
+        let b = self.b;
+        let start = self.pos;
+        match b.get(start) {
+            None => return Ok(Next::Eof),
+            Some(b'<') => {}
+            Some(_) => return Err(self.err(ErrorKind::Syntax, "expected a tag")),
+        }
+        if b.get(start + 1) == Some(&b'/') {
+            let ns = start + 2;
+            let mut i = ns;
+            while b.get(i).is_some_and(|&c| name_byte(c)) {
+                i += 1;
+            }
+            let raw = b.get(ns..i).unwrap_or(&[]);
+            while b.get(i).is_some_and(|&c| is_ws(c)) {
+                i += 1;
+            }
+            match b.get(i) {
+                Some(b'>') => {}
+                None => return Err(self.err(ErrorKind::Truncated, "unterminated end tag")),
+                Some(_) => return Err(self.err(ErrorKind::Syntax, "malformed end tag")),
+            }
+            if text::local_name(raw).is_none() {
+                return Err(self.err(ErrorKind::Syntax, "invalid element name"));
+            }
+            self.pos = i + 1;
+            return Ok(Next::End(raw));
+        }
+        if b.get(start + 1) == Some(&b'!') {
+            let rest = self.rest();
+            if rest.starts_with(b"<!DOCTYPE") {
+                return Err(self.err(ErrorKind::Dtd, "document type declarations are not allowed"));
+            }
+            if rest.len() < 9
+                && (b"<!DOCTYPE".starts_with(rest)
+                    || b"<![CDATA[".starts_with(rest)
+                    || b"<!--".starts_with(rest))
+            {
+                return Err(self.err(ErrorKind::Truncated, "document ends inside markup"));
+            }
+            return Err(self.err(ErrorKind::Syntax, "unexpected markup declaration"));
+        }
+        let ns = start + 1;
+        let mut i = ns;
+        while b.get(i).is_some_and(|&c| name_byte(c)) {
+            i += 1;
+        }
+        let raw = b.get(ns..i).unwrap_or(&[]);
+        if i >= b.len() {
+            return Err(self.err(ErrorKind::Truncated, "unterminated start tag"));
+        }
+        let Some(local) = text::local_name(raw) else {
+            return Err(self.err(ErrorKind::Syntax, "invalid element name"));
+        };
+        let empty;
+        match b.get(i) {
+            Some(b'>') => {
+                empty = false;
+                i += 1;
+            }
+            Some(b'/') => {
+                match b.get(i + 1) {
+                    Some(b'>') => {}
+                    None => return Err(self.err(ErrorKind::Truncated, "unterminated start tag")),
+                    _ => return Err(self.err(ErrorKind::Syntax, "malformed start tag")),
+                }
+                empty = true;
+                i += 2;
+            }
+            _ => {
+                let (e, next) = self.attributes(i)?;
+                empty = e;
+                i = next;
+            }
+        }
+        self.pos = i;
+        Ok(Next::Start(Tag {
+            raw,
+            local,
+            empty,
+            at: start,
+        }))
+    }
+
+    /// Parses (and ignores) attributes starting at whitespace `i`; returns whether the
+    /// tag is empty and the position after it.
+    fn attributes(&self, mut i: usize) -> Result<(bool, usize), Error> {
+        let b = self.b;
+        let mut names: Vec<&[u8]> = Vec::new();
+        loop {
+            let ws_start = i;
+            while b.get(i).is_some_and(|&c| is_ws(c)) {
+                i += 1;
+            }
+            match b.get(i) {
+                None => return Err(self.err_at(ErrorKind::Truncated, "unterminated start tag", i)),
+                Some(b'>') => return Ok((false, i + 1)),
+                Some(b'/') => {
+                    return match b.get(i + 1) {
+                        Some(b'>') => Ok((true, i + 2)),
+                        None => Err(self.err_at(ErrorKind::Truncated, "unterminated start tag", i)),
+                        _ => Err(self.err_at(ErrorKind::Syntax, "malformed start tag", i)),
+                    };
+                }
+                _ => {}
+            }
+            if i == ws_start {
+                return Err(self.err_at(
+                    ErrorKind::Syntax,
+                    "missing whitespace between attributes",
+                    i,
+                ));
+            }
+            let ns = i;
+            while b
+                .get(i)
+                .is_some_and(|&c| !(is_ws(c) || c == b'=' || c == b'>' || c == b'/'))
+            {
+                i += 1;
+            }
+            let name = b.get(ns..i).unwrap_or(&[]);
+            if text::local_name(name).is_none() {
+                return Err(self.err_at(ErrorKind::Syntax, "invalid attribute name", ns));
+            }
+            if names.contains(&name) {
+                return Err(self.err_at(ErrorKind::Syntax, "duplicate attribute", ns));
+            }
+            names.push(name);
+            while b.get(i).is_some_and(|&c| is_ws(c)) {
+                i += 1;
+            }
+            match b.get(i) {
+                Some(b'=') => i += 1,
+                None => return Err(self.err_at(ErrorKind::Truncated, "unterminated start tag", i)),
+                _ => return Err(self.err_at(ErrorKind::Syntax, "attribute without value", i)),
+            }
+            while b.get(i).is_some_and(|&c| is_ws(c)) {
+                i += 1;
+            }
+            let q = match b.get(i) {
+                Some(&q @ (b'"' | b'\'')) => q,
+                None => return Err(self.err_at(ErrorKind::Truncated, "unterminated start tag", i)),
+                _ => return Err(self.err_at(ErrorKind::Syntax, "unquoted attribute value", i)),
+            };
+            i += 1;
+            let vs = i;
+            let Some(len) = memchr::memchr(q, b.get(vs..).unwrap_or(&[])) else {
+                return Err(self.err_at(ErrorKind::Truncated, "unterminated attribute value", vs));
+            };
+            let ve = vs + len;
+            let value = b.get(vs..ve).unwrap_or(&[]);
+            if let Some(p) = memchr::memchr(b'<', value) {
+                return Err(self.err_at(ErrorKind::Syntax, "'<' in an attribute value", vs + p));
+            }
+            self.check_chars(vs, ve)?;
+            let mut k = 0;
+            while let Some(p) = memchr::memchr(b'&', value.get(k..).unwrap_or(&[])) {
+                let rs = k + p + 1;
+                let Some(semi) = memchr::memchr(b';', value.get(rs..).unwrap_or(&[])) else {
+                    return Err(self.err_at(
+                        ErrorKind::Syntax,
+                        "unterminated reference in an attribute value",
+                        vs + k + p,
+                    ));
+                };
+                let name = value.get(rs..rs + semi).unwrap_or(&[]);
+                text::resolve_reference(name).map_err(|(kd, m)| self.err_at(kd, m, vs + k + p))?;
+                k = rs + semi + 1;
+            }
+            i = ve + 1;
+        }
+    }
+
+    /// Expects a start tag with local name `local` (after whitespace and comments).
+    #[inline]
+    pub(crate) fn expect_start(&mut self, local: &'static [u8]) -> Result<Tag<'s>, Error> {
+        self.misc()?;
+        let rest = self.rest();
+        if rest.len() > local.len() + 1
+            && rest.first() == Some(&b'<')
+            && rest.get(1..=local.len()) == Some(local)
+            && rest.get(local.len() + 1) == Some(&b'>')
+        {
+            let at = self.pos;
+            self.pos += local.len() + 2;
+            return Ok(Tag {
+                raw: local,
+                local,
+                empty: false,
+                at,
+            });
+        }
+        match self.tag()? {
+            Next::Start(t) if t.local == local => Ok(t),
+            Next::Eof => Err(self.err(ErrorKind::Truncated, format!("expected <{}>", show(local)))),
+            _ => Err(self.err(ErrorKind::Structure, format!("expected <{}>", show(local)))),
+        }
+    }
+
+    /// Expects the end tag `</raw>` (after whitespace and comments).
+    #[inline]
+    pub(crate) fn expect_end(&mut self, raw: &[u8]) -> Result<(), Error> {
+        self.misc()?;
+        let rest = self.rest();
+        if rest.len() >= raw.len() + 3
+            && rest.starts_with(b"</")
+            && rest.get(2..2 + raw.len()) == Some(raw)
+            && rest.get(2 + raw.len()) == Some(&b'>')
+        {
+            self.pos += raw.len() + 3;
+            return Ok(());
+        }
+        self.end_slow(raw)
+    }
+
+    fn end_slow(&mut self, raw: &[u8]) -> Result<(), Error> {
+        match self.tag()? {
+            Next::End(r) if r == raw => Ok(()),
+            Next::End(_) => Err(self.err(
+                ErrorKind::Syntax,
+                format!("mismatched end tag, expected </{}>", show(raw)),
+            )),
+            Next::Eof => Err(self.err(ErrorKind::Truncated, format!("expected </{}>", show(raw)))),
+            Next::Start(_) => {
+                Err(self.err(ErrorKind::Structure, format!("expected </{}>", show(raw))))
+            }
+        }
+    }
+
+    /// Reads the text of a leaf element whose start tag `t` was just read, through its
+    /// end tag.
+    #[inline]
+    pub(crate) fn leaf(&mut self, t: &Tag<'_>) -> Result<Text, Error> {
+        if t.empty {
+            return Ok(Text::Range(self.pos, self.pos));
+        }
+        let text = self.text()?;
+        // Fast path: the end tag right away.
+        let rest = self.rest();
+        let raw = t.raw;
+        if rest.len() >= raw.len() + 3
+            && rest.starts_with(b"</")
+            && rest.get(2..2 + raw.len()) == Some(raw)
+            && rest.get(2 + raw.len()) == Some(&b'>')
+        {
+            self.pos += raw.len() + 3;
+            return Ok(text);
+        }
+        match self.tag()? {
+            Next::End(r) if r == raw => Ok(text),
+            Next::End(_) => Err(self.err(
+                ErrorKind::Syntax,
+                format!("mismatched end tag, expected </{}>", show(raw)),
+            )),
+            Next::Eof => Err(self.err(ErrorKind::Truncated, "document ends inside a value")),
+            Next::Start(_) => Err(self.err(ErrorKind::Structure, "element inside a text value")),
+        }
+    }
+
+    /// After the root element: only whitespace, comments and PIs.
+    pub(crate) fn epilog(&mut self) -> Result<(), Error> {
+        self.in_root = false;
+        self.misc()?;
+        if !self.at_eof() {
+            return Err(self.err(ErrorKind::Syntax, "content after the root element"));
+        }
+        Ok(())
+    }
+}
+
+fn push_normalized(out: &mut String, s: &str) {
+    if !s.contains('\r') {
+        out.push_str(s);
+        return;
+    }
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\r' {
+            if chars.peek() == Some(&'\n') {
+                chars.next();
+            }
+            out.push('\n');
+        } else {
+            out.push(c);
+        }
+    }
+}
+
+pub(crate) fn show(name: &[u8]) -> String {
+    String::from_utf8_lossy(name.get(..name.len().min(40)).unwrap_or(&[])).into_owned()
+}
