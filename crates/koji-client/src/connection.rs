@@ -69,6 +69,7 @@ pub(crate) struct Shared {
     https_url_text: String,
     force_https: AtomicBool,
     login_url: Uri,
+    https_login_url: Uri,
     pub(crate) url_text: String,
     pub(crate) auth: crate::auth::AuthSettings,
     pub(crate) has_cert: bool,
@@ -406,7 +407,10 @@ impl ConnectionBuilder {
         let https_url: Uri = https_url_text
             .parse()
             .map_err(|e| Error::builder("invalid https hub URL").with_source(e))?;
-        let login_url: Uri = format!("{https_url_text}/ssllogin")
+        let login_url: Uri = format!("{server}/ssllogin")
+            .parse()
+            .map_err(|e| Error::builder("invalid login URL").with_source(e))?;
+        let https_login_url: Uri = format!("{https_url_text}/ssllogin")
             .parse()
             .map_err(|e| Error::builder("invalid login URL").with_source(e))?;
         let has_cert = self.tls.cert.is_some();
@@ -433,6 +437,7 @@ impl ConnectionBuilder {
                 https_url_text,
                 force_https: AtomicBool::new(false),
                 login_url,
+                https_login_url,
                 auth: self.auth,
                 has_cert,
                 transport,
@@ -493,6 +498,9 @@ pub struct PreparedCall {
     /// Sent as it is, without the connection's session credentials (login
     /// calls, or a caller that added credentials itself).
     pub(crate) bypass_session: bool,
+    /// Sent over https even if the hub URL is http (certificate and
+    /// Kerberos logins, as koji does).
+    pub(crate) force_https: bool,
 }
 
 impl std::fmt::Debug for PreparedCall {
@@ -523,6 +531,7 @@ impl PreparedCall {
             retry: true,
             logged_in: None,
             bypass_session: false,
+            force_https: false,
         }
     }
 
@@ -1101,12 +1110,12 @@ impl Connection {
     /// The URL a prepared call goes to (with its query string, which must
     /// never be printed).
     fn target(&self, call: &PreparedCall) -> Result<Uri> {
-        let base = match call.endpoint {
-            Endpoint::Hub if self.shared.force_https.load(Ordering::Relaxed) => {
-                &self.shared.https_url
-            }
-            Endpoint::Hub => &self.shared.url,
-            Endpoint::SslLogin => &self.shared.login_url,
+        let https = call.force_https || self.shared.force_https.load(Ordering::Relaxed);
+        let base = match (call.endpoint, https) {
+            (Endpoint::Hub, false) => &self.shared.url,
+            (Endpoint::Hub, true) => &self.shared.https_url,
+            (Endpoint::SslLogin, false) => &self.shared.login_url,
+            (Endpoint::SslLogin, true) => &self.shared.https_login_url,
         };
         match &call.query {
             None => Ok(base.clone()),
@@ -1117,12 +1126,15 @@ impl Connection {
     }
 
     fn display_url(&self, call: &PreparedCall) -> String {
+        let https = call.force_https || self.shared.force_https.load(Ordering::Relaxed);
+        let base = if https {
+            &self.shared.https_url_text
+        } else {
+            &self.shared.url_text
+        };
         match call.endpoint {
-            Endpoint::Hub if self.shared.force_https.load(Ordering::Relaxed) => {
-                self.shared.https_url_text.clone()
-            }
-            Endpoint::Hub => self.shared.url_text.clone(),
-            Endpoint::SslLogin => format!("{}/ssllogin", self.shared.https_url_text),
+            Endpoint::Hub => base.clone(),
+            Endpoint::SslLogin => format!("{base}/ssllogin"),
         }
     }
 

@@ -1,10 +1,10 @@
-//! Kerberos tokens from the GSSAPI FFI against a real MIT KDC and Apache's
-//! mod_auth_gssapi.
+//! Kerberos tokens from the GSSAPI FFI, and Kerberos logins, against a real
+//! MIT KDC and Apache's mod_auth_gssapi in front of koji-testhub.
 //!
 //! The library reads the Kerberos configuration from `KRB5_CONFIG`, and the
 //! library under test must never change the process environment. So this
 //! file has its own `main` (harness = false): the parent starts the KDC,
-//! Apache and an echo backend once, and every case runs in a child process
+//! koji-testhub and Apache once, and every case runs in a child process
 //! (this same binary) whose environment points at the test realm.
 #![allow(clippy::unwrap_used)]
 
@@ -15,10 +15,11 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
+use koji_client::Connection;
 use koji_client::auth::gssapi::{GssapiErrorKind, KerberosOptions, SpnegoClient};
 use koji_client::auth::ssl::{TlsSettings, connector};
-use koji_testenv::apache::{Apache, ApacheConfig};
-use koji_testenv::backend::EchoBackend;
+use koji_client::auth::{AuthKind, LoginOptions};
+use koji_testenv::apache::{Apache, ApacheConfig, IdentityHeaders};
 use koji_testenv::http;
 use koji_testenv::kdc::{DEFAULT_PASSWORD, Kdc};
 use koji_testenv::pki::Pki;
@@ -59,8 +60,10 @@ struct Env {
     kdc: Kdc,
     pki: Pki,
     apache: Apache,
-    _backend: EchoBackend,
+    _hub: koji_testhub::RunningHub,
+    _runtime: tokio::runtime::Runtime,
     alice_keytab: PathBuf,
+    kojiweb_keytab: PathBuf,
 }
 
 impl Env {
@@ -69,13 +72,29 @@ impl Env {
         let kdc = Kdc::start(&dir.path().join("kdc"), REALM)?;
         kdc.add_user("alice", DEFAULT_PASSWORD)?;
         kdc.add_user("bob", DEFAULT_PASSWORD)?;
+        kdc.add_user("kojiweb", DEFAULT_PASSWORD)?;
+        let kojiweb_keytab = dir.path().join("kojiweb.keytab");
+        kdc.export_keytab("kojiweb", &kojiweb_keytab)?;
         let service_keytab = dir.path().join("kdc").join("http.keytab");
         kdc.add_service("HTTP/localhost", &service_keytab)?;
         let alice_keytab = dir.path().join("alice.keytab");
         kdc.export_keytab("alice", &alice_keytab)?;
         let pki = Pki::generate(&dir.path().join("pki"))?;
-        let backend = EchoBackend::start()?;
-        let mut config = ApacheConfig::new(backend.url());
+        // koji-testhub on its own runtime, trusting Apache's identity headers.
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?;
+        let headers = IdentityHeaders::default();
+        let hub = runtime.block_on(
+            koji_testhub::TestHub::builder()
+                .trusted_cert_header(&headers.client_dn)
+                .trusted_remote_user_header(&headers.remote_user)
+                .proxy_principal(&format!("kojiweb@{REALM}"))
+                .login_creates_user(false)
+                .start(),
+        )?;
+        let mut config = ApacheConfig::new(hub.url());
         config.service_keytab = Some(service_keytab);
         config.krb5_conf = Some(kdc.krb5_conf().to_owned());
         let apache = Apache::start(&dir.path().join("apache"), &pki, &config)?;
@@ -84,8 +103,10 @@ impl Env {
             kdc,
             pki,
             apache,
-            _backend: backend,
+            _hub: hub,
+            _runtime: runtime,
             alice_keytab,
+            kojiweb_keytab,
         })
     }
 
@@ -99,6 +120,16 @@ impl Env {
         &self,
         expect: &str,
         options: &KerberosOptions,
+        vars: &[(&str, OsString)],
+    ) -> Result<(), Failed> {
+        self.run_child_as(expect, options, None, vars)
+    }
+
+    fn run_child_as(
+        &self,
+        expect: &str,
+        options: &KerberosOptions,
+        proxyuser: Option<&str>,
         vars: &[(&str, OsString)],
     ) -> Result<(), Failed> {
         let mut command = Command::new(std::env::current_exe().unwrap());
@@ -117,6 +148,7 @@ impl Env {
             .env("KOJI_TEST_PORT", self.apache.port_initial().to_string())
             .env("KOJI_TEST_CA", self.pki.ca_cert());
         for (name, value) in [
+            ("KOJI_TEST_PROXYUSER", proxyuser.map(str::to_owned)),
             ("KOJI_TEST_PRINCIPAL", options.principal.clone()),
             (
                 "KOJI_TEST_KEYTAB",
@@ -168,6 +200,14 @@ fn trials(env: Option<&Arc<Env>>) -> Vec<Trial> {
                 ..KerberosOptions::default()
             };
             env.run_child(&format!("ok:alice@{REALM}"), &options, &[])
+        }),
+        ("proxy_login_with_kerberos", |env| {
+            let options = KerberosOptions {
+                principal: Some(format!("kojiweb@{REALM}")),
+                keytab: Some(env.kojiweb_keytab.clone()),
+                ..KerberosOptions::default()
+            };
+            env.run_child_as("proxied:bob", &options, Some("bob"), &[])
         }),
         ("token_from_default_ccache_after_kinit", |env| {
             let ccache = env.path("alice-default.ccache");
@@ -261,6 +301,9 @@ fn trials(env: Option<&Arc<Env>>) -> Vec<Trial> {
 
 // ---- the child side ----
 
+/// Runs in the child: logs in through koji-client (and, for the success
+/// cases, also checks the raw token exchange) and compares with `expect`:
+/// `ok:<principal>`, `proxied:<user>`, or a `GssapiErrorKind` name.
 fn child(expect: &str) -> Result<(), String> {
     let var = |name: &str| std::env::var(name).ok();
     let options = KerberosOptions {
@@ -269,47 +312,75 @@ fn child(expect: &str) -> Result<(), String> {
         ccache: var("KOJI_TEST_CCACHE"),
         library: var("KOJI_TEST_LIBRARY"),
     };
-    let result = SpnegoClient::new("localhost", &options);
+    let login = var("KOJI_TEST_PROXYUSER").map_or_else(LoginOptions::default, LoginOptions::proxy);
+    let port: u16 = var("KOJI_TEST_PORT").unwrap().parse().unwrap();
+    let ca = PathBuf::from(var("KOJI_TEST_CA").unwrap());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let koji = Connection::builder(format!("https://localhost:{port}/kojihub"))
+        .serverca(&ca)
+        .no_proxy()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let result = runtime.block_on(koji.login_gssapi(&options, &login));
+
+    if let Some(user) = expect.strip_prefix("proxied:") {
+        result.map_err(|e| format!("proxy login failed: {e}"))?;
+        let me = runtime.block_on(koji.whoami()).map_err(|e| e.to_string())?;
+        if me.name != user {
+            return Err(format!("logged in as {} instead of {user}", me.name));
+        }
+        return Ok(());
+    }
     let Some(principal) = expect.strip_prefix("ok:") else {
         let err = match result {
-            Ok(client) => return Err(format!("expected {expect}, got a token: {client:?}")),
+            Ok(()) => return Err(format!("expected {expect}, but the login worked")),
             Err(err) => err,
         };
-        let kind = format!("{:?}", err.kind());
+        if !err.is_auth() {
+            return Err(format!("expected an auth error, got {err:?}"));
+        }
+        let Some(kerberos) = err.kerberos_error() else {
+            return Err(format!("no Kerberos error inside {err:?}"));
+        };
+        let kind = format!("{:?}", kerberos.kind());
         if kind != expect {
             return Err(format!("expected {expect}, got {kind}: {err}"));
         }
         let text = err.to_string();
-        if text.len() < 20 {
-            return Err(format!("message too terse: {text}"));
+        if !text.contains("HTTP@localhost") || text.len() < 40 {
+            return Err(format!("message not clear enough: {text}"));
         }
-        println!(
-            "{text} (major {:#x}, minor {})",
-            err.major_status(),
-            err.minor_status() as i32
-        );
+        println!("{text}");
         return Ok(());
     };
-    let mut client = result.map_err(|e| format!("no token: {e}"))?;
+    result.map_err(|e| format!("login failed: {e}"))?;
+    let me = runtime.block_on(koji.whoami()).map_err(|e| e.to_string())?;
+    let user = principal.split('@').next().unwrap_or_default();
+    if me.name != user || me.auth_kind() != Some(AuthKind::Gssapi) {
+        return Err(format!("logged in as {me:?}, expected {user} by GSSAPI"));
+    }
+    runtime.block_on(koji.logout()).map_err(|e| e.to_string())?;
+
+    // The raw exchange: the token is accepted and the reply's
+    // mutual-authentication token verifies.
+    let mut client =
+        SpnegoClient::new("localhost", &options).map_err(|e| format!("no token: {e}"))?;
     let debug = format!("{client:?}");
     let authorization = client.authorization();
     let token = authorization.trim_start_matches("Negotiate ");
     if debug.contains(token) || !debug.contains("redacted") {
         return Err(format!("Debug shows the token: {debug}"));
     }
-    let port: u16 = var("KOJI_TEST_PORT").unwrap().parse().unwrap();
-    let ca = PathBuf::from(var("KOJI_TEST_CA").unwrap());
     let reply = post_ssllogin(port, &ca, &authorization)?;
-    if reply.status != 200 {
+    if reply.status != 200 || !reply.text().contains("session-id") {
         return Err(format!(
             "Apache answered {}: {}",
             reply.status,
             reply.text()
         ));
-    }
-    let seen = reply.text();
-    if !seen.contains(&format!("X-Koji-Remote-User: {principal}\n")) {
-        return Err(format!("the backend did not get {principal}: {seen}"));
     }
     let www_authenticate = reply
         .header("WWW-Authenticate")
@@ -347,7 +418,7 @@ fn post_ssllogin(port: u16, ca: &Path, authorization: &str) -> Result<http::Resp
         "localhost",
         "/kojihub/ssllogin",
         &[("Authorization", authorization)],
-        b"<methodCall><methodName>sslLogin</methodName></methodCall>",
+        b"<?xml version='1.0'?>\n<methodCall><methodName>sslLogin</methodName><params></params></methodCall>",
     )
     .map_err(|e| e.to_string())
 }

@@ -518,12 +518,13 @@ impl Connection {
         if let Some(kind) = options.proxyauthtype {
             kwargs.insert("proxyauthtype", Value::Int(kind.code()));
         }
-        let call = self
+        let mut call = self
             .prepare_with("sslLogin", (), kwargs)?
             .endpoint(Endpoint::SslLogin)
             .auth_timeout(self)
             .logged_in(false)
             .without_session();
+        call.force_https = true;
         add_renewal(call, renewal)
     }
 
