@@ -118,6 +118,17 @@ async fn login_picks_the_method_like_the_koji_cli() {
     let err = koji.login().await.unwrap_err();
     assert!(err.to_string().contains("password"), "{err}");
 
+    // The hub's password login cannot log in other users.
+    let koji = env
+        .builder(false)
+        .authtype(AuthType::Password)
+        .password_login("carol", "carol-password")
+        .proxyuser("alice")
+        .build()
+        .unwrap();
+    let err = koji.login().await.unwrap_err();
+    assert!(err.to_string().contains("proxy login"), "{err}");
+
     // An unknown authtype.
     let koji = env
         .builder(false)

@@ -269,6 +269,10 @@ impl Connection {
     pub async fn login(&self) -> Result<()> {
         let auth = &self.shared.auth;
         let password = || match (&auth.user, &auth.password) {
+            _ if auth.login.proxyuser.is_some() => Err(Error::builder(
+                "a proxy login (proxyuser) needs a certificate or Kerberos: \
+                 the hub's password login cannot log in other users",
+            )),
             (Some(user), Some(password)) => Ok(LoginMethod::Password {
                 user: user.clone(),
                 password: password.clone(),
@@ -546,6 +550,7 @@ impl Connection {
         state.login = None;
         state.exclusive = false;
         self.session.set_id(None);
+        self.set_logged_in(false);
         let creds = active.next_call();
         let call = self
             .prepare("logout", ())?
