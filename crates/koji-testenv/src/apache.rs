@@ -120,6 +120,19 @@ impl Apache {
     /// Writes the configuration under `dir` and starts Apache on two free
     /// ports of 127.0.0.1, with the server certificate and CA from `pki`.
     pub fn start(dir: &Path, pki: &Pki, config: &ApacheConfig) -> Result<Self> {
+        // A port found free can be taken by someone else before Apache binds
+        // it: try again with new ports then.
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match Self::start_once(dir, pki, config) {
+                Err(e) if attempt < 4 && e.to_string().contains("Address already in use") => {}
+                other => return other,
+            }
+        }
+    }
+
+    fn start_once(dir: &Path, pki: &Pki, config: &ApacheConfig) -> Result<Self> {
         let binary =
             find_program("apache2", "apache2").or_else(|_| find_program("httpd", "apache2"))?;
         let modules = MODULE_DIRS

@@ -40,37 +40,12 @@ impl Kdc {
         let kinit = find_program("kinit", "krb5-user")?;
         std::fs::create_dir_all(dir)
             .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
-        let port = free_port()?;
         let krb5_conf = dir.join("krb5.conf");
         let kdc_conf = dir.join("kdc.conf");
         let log = dir.join("kdc.log");
-        write_file(&krb5_conf, client_config(dir, realm, port))?;
-        write_file(
-            &kdc_conf,
-            format!(
-                "[kdcdefaults]\n\
-                 \tkdc_listen = 127.0.0.1:{port}\n\
-                 \tkdc_tcp_listen = 127.0.0.1:{port}\n\
-                 [realms]\n\
-                 \t{realm} = {{\n\
-                 \t\tdatabase_name = {db}\n\
-                 \t\tkey_stash_file = {stash}\n\
-                 \t\tacl_file = {acl}\n\
-                 \t\tmax_life = 10h 0m 0s\n\
-                 \t\tmax_renewable_life = 7d 0h 0m 0s\n\
-                 \t\tsupported_enctypes = aes256-cts-hmac-sha1-96:normal aes128-cts-hmac-sha1-96:normal\n\
-                 \t}}\n\
-                 [logging]\n\
-                 \tkdc = FILE:{log}\n\
-                 \tadmin_server = FILE:{log}\n\
-                 \tdefault = FILE:{log}\n",
-                db = dir.join("principal").display(),
-                stash = dir.join("stash").display(),
-                acl = dir.join("kadm5.acl").display(),
-                log = log.display(),
-            ),
-        )?;
         write_file(&dir.join("kadm5.acl"), "")?;
+        // The database does not depend on the port: make it once.
+        write_configs(dir, realm, 0, &krb5_conf, &kdc_conf, &log)?;
         let env = [
             ("KRB5_CONFIG", krb5_conf.as_os_str()),
             ("KRB5_KDC_PROFILE", kdc_conf.as_os_str()),
@@ -89,17 +64,29 @@ impl Kdc {
                 ])
                 .stdin(Stdio::null()),
         )?;
-        let mut daemon = Daemon::spawn(
-            "krb5kdc",
-            Command::new(&krb5kdc)
-                .envs(env)
-                .args(["-n", "-r", realm, "-P"])
-                .arg(dir.join("krb5kdc.pid"))
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null()),
-        )?;
-        wait_until(&mut daemon, &log, "krb5kdc", || port_open(port))?;
+        // A port found free can be taken before the KDC binds it: try again
+        // with another one then.
+        let mut attempt = 0;
+        let (port, daemon) = loop {
+            attempt += 1;
+            let port = free_port()?;
+            write_configs(dir, realm, port, &krb5_conf, &kdc_conf, &log)?;
+            let mut daemon = Daemon::spawn(
+                "krb5kdc",
+                Command::new(&krb5kdc)
+                    .envs(env)
+                    .args(["-n", "-r", realm, "-P"])
+                    .arg(dir.join("krb5kdc.pid"))
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null()),
+            )?;
+            match wait_until(&mut daemon, &log, "krb5kdc", || port_open(port)) {
+                Ok(()) => break (port, daemon),
+                Err(e) if attempt < 4 && e.to_string().contains("in use") => continue,
+                Err(e) => return Err(e),
+            }
+        };
         Ok(Self {
             dir: dir.to_owned(),
             realm: realm.to_owned(),
@@ -303,6 +290,42 @@ impl Kdc {
     pub fn stop(&mut self) {
         self.daemon.stop();
     }
+}
+
+fn write_configs(
+    dir: &Path,
+    realm: &str,
+    port: u16,
+    krb5_conf: &Path,
+    kdc_conf: &Path,
+    log: &Path,
+) -> Result<()> {
+    write_file(krb5_conf, client_config(dir, realm, port))?;
+    write_file(
+        kdc_conf,
+        format!(
+            "[kdcdefaults]\n\
+             \tkdc_listen = 127.0.0.1:{port}\n\
+             \tkdc_tcp_listen = 127.0.0.1:{port}\n\
+             [realms]\n\
+             \t{realm} = {{\n\
+             \t\tdatabase_name = {db}\n\
+             \t\tkey_stash_file = {stash}\n\
+             \t\tacl_file = {acl}\n\
+             \t\tmax_life = 10h 0m 0s\n\
+             \t\tmax_renewable_life = 7d 0h 0m 0s\n\
+             \t\tsupported_enctypes = aes256-cts-hmac-sha1-96:normal aes128-cts-hmac-sha1-96:normal\n\
+             \t}}\n\
+             [logging]\n\
+             \tkdc = FILE:{log}\n\
+             \tadmin_server = FILE:{log}\n\
+             \tdefault = FILE:{log}\n",
+            db = dir.join("principal").display(),
+            stash = dir.join("stash").display(),
+            acl = dir.join("kadm5.acl").display(),
+            log = log.display(),
+        ),
+    )
 }
 
 fn client_config(dir: &Path, realm: &str, port: u16) -> String {
