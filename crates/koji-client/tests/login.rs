@@ -501,3 +501,24 @@ async fn certificate_login_switches_an_http_hub_url_to_https_and_keeps_it() {
     let err = koji.call("noSuchMethod", ()).await.unwrap_err();
     assert!(err.url().unwrap().starts_with("https://"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn certificate_login_on_a_connection_already_used_anonymously() {
+    // The pooled keep-alive connection of an anonymous call is reused for
+    // the login: Apache then asks for the certificate on that connection.
+    let env = Env::start().await;
+    let cert = env.pki.client("carol", KeyKind::Ec).unwrap();
+    for version in [TlsVersion::Tls13, TlsVersion::Tls12] {
+        let koji = env
+            .builder(true)
+            .cert(&cert)
+            .max_tls_version(version)
+            .build()
+            .unwrap();
+        assert!(koji.logged_in_user().await.unwrap().is_none());
+        koji.login_ssl(&LoginOptions::default())
+            .await
+            .unwrap_or_else(|e| panic!("{version:?}: {e}"));
+        assert_eq!(koji.whoami().await.unwrap().name, "carol", "{version:?}");
+    }
+}
