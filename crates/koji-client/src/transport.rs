@@ -488,6 +488,9 @@ impl Write for HubStream {
 // ---------------------------------------------------------------------------
 // Response bodies
 
+/// Largest piece of (compressed) input decoded between two size checks.
+const DECODE_SLICE: usize = 8 * 1024;
+
 /// A response body being read and decompressed frame by frame.
 pub(crate) struct BodyReader {
     body: Incoming,
@@ -558,10 +561,14 @@ impl BodyReader {
                     if data.is_empty() {
                         continue;
                     }
-                    let before = self.decoder.output().len();
-                    self.decoder.push(&data)?;
-                    self.produced += self.decoder.output().len() - before;
-                    self.check_size()?;
+                    // In slices, so that a compressed body cannot inflate far
+                    // past the limit before it is checked.
+                    for slice in data.chunks(DECODE_SLICE) {
+                        let before = self.decoder.output().len();
+                        self.decoder.push(slice)?;
+                        self.produced += self.decoder.output().len().saturating_sub(before);
+                        self.check_size()?;
+                    }
                     return Ok(true);
                 }
             }

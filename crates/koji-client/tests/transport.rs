@@ -816,3 +816,79 @@ async fn a_profile_configures_the_connection() {
     // serverca is the only trust anchor and it works.
     assert_eq!(koji.call("getAPIVersion", ()).await.unwrap(), Value::Int(1));
 }
+
+#[test]
+fn connections_and_errors_cross_threads() {
+    fn send_sync<T: Send + Sync + 'static>() {}
+    send_sync::<Connection>();
+    send_sync::<koji_client::Error>();
+    send_sync::<koji_client::PreparedCall>();
+    fn send<T: Send + 'static>() {}
+    send::<koji_client::CallStream<Value>>();
+}
+
+#[tokio::test]
+async fn a_compressed_body_cannot_exceed_the_size_limit() {
+    // 8 MiB of zeros compress to a few KiB.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&vec![b' '; 8 << 20]).unwrap();
+    let bomb = support::http_response(
+        "200 OK",
+        &[("Content-Type", "text/xml"), ("Content-Encoding", "gzip")],
+        &gz.finish().unwrap(),
+    );
+    let server = Server::start(vec![Action::Respond(bomb)]).await;
+    let koji = quick(&server.url())
+        .max_response_size(1 << 20)
+        .build()
+        .unwrap();
+    let err = koji.call("getAPIVersion", ()).await.unwrap_err();
+    assert!(err.is_too_large(), "{err}");
+    assert!(!err.is_retryable());
+    still_usable(&koji, &server).await;
+}
+
+/// Proxies come from the environment by default. The environment cannot be
+/// changed safely inside a running test, so the test runs itself again as a
+/// child process with `http_proxy` set, against a proxy and a server living
+/// in this (the parent) process.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn proxy_from_the_environment() {
+    const CHILD: &str = "KOJI_CLIENT_TEST_PROXY_CHILD_URL";
+    if let Ok(url) = std::env::var(CHILD) {
+        let koji = Connection::new(url).unwrap();
+        assert_eq!(koji.call("getAPIVersion", ()).await.unwrap(), Value::Int(1));
+        return;
+    }
+    let proxy = Proxy::start().await;
+    let server = Server::start(vec![]).await;
+    server.set_fallback(api_version_ok());
+    let mut cmd = tokio::process::Command::new(std::env::current_exe().unwrap());
+    cmd.args([
+        "--exact",
+        "proxy_from_the_environment",
+        "--test-threads",
+        "1",
+    ])
+    .env(CHILD, server.url())
+    .env("http_proxy", proxy.url());
+    for var in [
+        "HTTP_PROXY",
+        "https_proxy",
+        "HTTPS_PROXY",
+        "all_proxy",
+        "ALL_PROXY",
+        "no_proxy",
+        "NO_PROXY",
+    ] {
+        cmd.env_remove(var);
+    }
+    let out = cmd.output().await.unwrap();
+    assert!(
+        out.status.success(),
+        "child failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(proxy.seen(), [format!("POST {} HTTP/1.1", server.url())]);
+}
