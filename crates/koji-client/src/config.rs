@@ -116,7 +116,14 @@ impl Config {
                 Err(err) => {
                     let valid = err.utf8_error().valid_up_to();
                     let before = err.as_bytes().get(..valid).unwrap_or_default();
-                    let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
+                    // Line breaks as Python counts them: \n, \r\n or a lone \r.
+                    let line = 1 + before
+                        .iter()
+                        .enumerate()
+                        .filter(|&(i, &b)| {
+                            b == b'\n' || (b == b'\r' && before.get(i + 1) != Some(&b'\n'))
+                        })
+                        .count();
                     return Err(ConfigError::NotUtf8 { path, line });
                 }
             };
@@ -241,7 +248,9 @@ impl Config {
     /// several match, the longest `weburl` wins, then the first profile.
     /// Only profiles that set `weburl` take part (koji's default
     /// `http://localhost/koji` does not), and a URL containing whitespace
-    /// matches nothing.
+    /// matches nothing. A profile whose `weburl` cannot be expanded is
+    /// skipped; when the matching profile is broken otherwise, this fails
+    /// as [`Config::profile`] does.
     ///
     /// ```
     /// # use koji_client::config::{Config, ConfigSources, ConfigError};

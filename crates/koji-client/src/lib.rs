@@ -3,6 +3,14 @@
 pub mod auth;
 pub mod cache;
 pub mod config;
+pub mod model;
+pub mod web;
+
+pub use model::{
+    AuthType, Build, BuildState, BuildTarget, Channel, Host, IdOrName, ModelError, Package, Repo,
+    RepoState, Tag, Task, TaskDescendents, TaskFault, TaskOutcome, TaskParams, TaskState, User,
+    UserStatus, UserType,
+};
 mod connection;
 mod error;
 mod retry;

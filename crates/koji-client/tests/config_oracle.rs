@@ -175,6 +175,8 @@ fn value_lines(rng: &mut Rng, name: &str) -> Vec<String> {
                 "a = b : c",
                 "x # not a comment ; either",
                 "%(base)s/%(host)s",
+                "%(c0)s",
+                "%(c1)s",
                 "tab\tinside",
             ]));
             if rng.chance(40) {
@@ -361,6 +363,10 @@ fn generate(rng: &mut Rng, root: &Path) -> Tree {
             "[DEFAULT]\nhost = koji.example.com\nsite = s\nbase = b\n",
             "[DEFAULT]\nhost = %(site)s.example.com\nsite = s\n",
             "[DEFAULT]\nHost: koji.example.com\n  continued\n",
+            // A chain of references exactly 10 levels deep from c0; a value
+            // referring to c0 is one level too deep.
+            "[DEFAULT]\nhost = h\nc0 = %(c1)s\nc1 = %(c2)s\nc2 = %(c3)s\nc3 = %(c4)s\nc4 = %(c5)s\n\
+             c5 = %(c6)s\nc6 = %(c7)s\nc7 = %(c8)s\nc8 = %(c9)s\nc9 = %(c10)s\nc10 = end\n",
         ]);
         write(
             &root.join("etc/koji.conf.d/05-defaults.conf"),

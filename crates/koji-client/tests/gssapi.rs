@@ -15,10 +15,11 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
+use koji_client::AuthType as UserAuth;
 use koji_client::Connection;
+use koji_client::auth::LoginOptions;
 use koji_client::auth::gssapi::{GssapiErrorKind, KerberosOptions, SpnegoClient};
 use koji_client::auth::ssl::{TlsSettings, connector};
-use koji_client::auth::{AuthKind, LoginOptions};
 use koji_testenv::apache::{Apache, ApacheConfig, IdentityHeaders};
 use koji_testenv::http;
 use koji_testenv::kdc::{DEFAULT_PASSWORD, Kdc};
@@ -329,8 +330,8 @@ fn child(expect: &str) -> Result<(), String> {
     if let Some(user) = expect.strip_prefix("proxied:") {
         result.map_err(|e| format!("proxy login failed: {e}"))?;
         let me = runtime.block_on(koji.whoami()).map_err(|e| e.to_string())?;
-        if me.name != user {
-            return Err(format!("logged in as {} instead of {user}", me.name));
+        if me.name.as_deref() != Some(user) {
+            return Err(format!("logged in as {:?} instead of {user}", me.name));
         }
         return Ok(());
     }
@@ -359,7 +360,7 @@ fn child(expect: &str) -> Result<(), String> {
     result.map_err(|e| format!("login failed: {e}"))?;
     let me = runtime.block_on(koji.whoami()).map_err(|e| e.to_string())?;
     let user = principal.split('@').next().unwrap_or_default();
-    if me.name != user || me.auth_kind() != Some(AuthKind::Gssapi) {
+    if me.name.as_deref() != Some(user) || me.authtype != Some(UserAuth::Gssapi) {
         return Err(format!("logged in as {me:?}, expected {user} by GSSAPI"));
     }
     runtime.block_on(koji.logout()).map_err(|e| e.to_string())?;

@@ -8,8 +8,9 @@ mod login_env;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use koji_client::AuthType as UserAuth;
+use koji_client::auth::LoginOptions;
 use koji_client::auth::ssl::{IdentityError, TlsFailure, TlsVersion};
-use koji_client::auth::{AuthKind, LoginOptions};
 use koji_client::config::AuthType;
 use koji_client::{Connection, FaultKind};
 use koji_testenv::pki::KeyKind;
@@ -53,8 +54,8 @@ async fn certificate_login_on_both_vhosts_tls13_and_tls12_with_every_key_kind() 
                     .await
                     .unwrap_or_else(|e| panic!("{what}: {e}\n{}", env.apache.error_log_tail()));
                 let me = koji.whoami().await.unwrap();
-                assert_eq!(me.name, "alice", "{what}");
-                assert_eq!(me.auth_kind(), Some(AuthKind::Ssl), "{what}");
+                assert_eq!(me.name.as_deref(), Some("alice"), "{what}");
+                assert_eq!(me.authtype, Some(UserAuth::Ssl), "{what}");
                 let id = koji.session_id().unwrap();
                 koji.logout().await.unwrap();
                 assert_eq!(koji.session_id(), None);
@@ -75,7 +76,7 @@ async fn login_picks_the_method_like_the_koji_cli() {
     // authtype unset + a certificate: certificate login.
     let koji = env.builder(true).cert(&cert).build().unwrap();
     koji.login().await.unwrap();
-    assert_eq!(koji.whoami().await.unwrap().name, "bob");
+    assert_eq!(koji.whoami().await.unwrap().name.as_deref(), Some("bob"));
 
     // authtype = password.
     let koji = env
@@ -87,8 +88,8 @@ async fn login_picks_the_method_like_the_koji_cli() {
     koji.login().await.unwrap();
     let me = koji.whoami().await.unwrap();
     assert_eq!(
-        (me.name.as_str(), me.auth_kind()),
-        ("carol", Some(AuthKind::Password))
+        (me.name.as_deref(), me.authtype),
+        (Some("carol"), Some(UserAuth::Normal))
     );
 
     // authtype = noauth: no session at all.
@@ -239,7 +240,7 @@ async fn proxy_login_logs_in_another_user_when_allowed() {
         .login_ssl(&LoginOptions::proxy("alice"))
         .await
         .unwrap();
-    assert_eq!(proxy.whoami().await.unwrap().name, "alice");
+    assert_eq!(proxy.whoami().await.unwrap().name.as_deref(), Some("alice"));
 
     let builder_proxy = env
         .builder(false)
@@ -248,7 +249,10 @@ async fn proxy_login_logs_in_another_user_when_allowed() {
         .build()
         .unwrap();
     builder_proxy.login().await.unwrap();
-    assert_eq!(builder_proxy.whoami().await.unwrap().name, "bob");
+    assert_eq!(
+        builder_proxy.whoami().await.unwrap().name.as_deref(),
+        Some("bob")
+    );
 
     let bob = env.cert_connection("bob", KeyKind::RsaPkcs8, true);
     let err = bob
@@ -355,7 +359,7 @@ async fn an_expired_session_is_renewed_with_the_same_id_and_growing_call_numbers
                 .whoami()
                 .await
                 .unwrap_or_else(|e| panic!("{label}: {e}"));
-            assert!(!me.name.is_empty());
+            assert!(me.name.is_some());
             assert_eq!(koji.session_id(), Some(session), "{label}");
         }
         let calls = env.hub.session_calls(session);
@@ -497,7 +501,7 @@ async fn certificate_login_switches_an_http_hub_url_to_https_and_keeps_it() {
         .build()
         .unwrap();
     koji.login_ssl(&LoginOptions::default()).await.unwrap();
-    assert_eq!(koji.whoami().await.unwrap().name, "alice");
+    assert_eq!(koji.whoami().await.unwrap().name.as_deref(), Some("alice"));
     let err = koji.call("noSuchMethod", ()).await.unwrap_err();
     assert!(err.url().unwrap().starts_with("https://"), "{err}");
 }
@@ -519,6 +523,10 @@ async fn certificate_login_on_a_connection_already_used_anonymously() {
         koji.login_ssl(&LoginOptions::default())
             .await
             .unwrap_or_else(|e| panic!("{version:?}: {e}"));
-        assert_eq!(koji.whoami().await.unwrap().name, "carol", "{version:?}");
+        assert_eq!(
+            koji.whoami().await.unwrap().name.as_deref(),
+            Some("carol"),
+            "{version:?}"
+        );
     }
 }

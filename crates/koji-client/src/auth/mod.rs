@@ -19,7 +19,7 @@
 //! let koji = Connection::from_profile("fedora")?;
 //! koji.login().await?; // authtype from the profile, as the koji CLI picks it
 //! let me = koji.whoami().await?;
-//! println!("logged in as {} (session {:?})", me.name, koji.session_id());
+//! println!("logged in as {:?} (session {:?})", me.name, koji.session_id());
 //! koji.logout().await?;
 //! # Ok(()) }
 //! ```
@@ -36,7 +36,7 @@ use crate::config::{AuthType, Profile};
 use crate::connection::{Buffered, Connection, Consume, Endpoint, PreparedCall};
 use crate::error::{Error, Result};
 use crate::session::{ActiveSession, Credentials, SessionInfo, SessionKey, SessionState};
-use crate::{FaultKind, Value};
+use crate::{FaultKind, User, Value};
 
 use gssapi::{KerberosOptions, SpnegoClient};
 use ssl::TlsFailure;
@@ -135,67 +135,6 @@ pub(crate) enum LoginMethod {
 impl LoginMethod {
     fn uses_https(&self) -> bool {
         !matches!(self, LoginMethod::Password { .. })
-    }
-}
-
-/// `AUTHTYPES` of koji: how the logged-in user authenticated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum AuthKind {
-    /// 0: password (`NORMAL`).
-    Password,
-    /// 1: the old Kerberos login (`KERBEROS`).
-    Kerberos,
-    /// 2: client certificate (`SSL`).
-    Ssl,
-    /// 3: GSSAPI/Kerberos (`GSSAPI`).
-    Gssapi,
-    /// Another code.
-    Other(i64),
-}
-
-impl AuthKind {
-    /// The kind for a koji `authtype` number.
-    pub fn from_code(code: i64) -> Self {
-        match code {
-            0 => Self::Password,
-            1 => Self::Kerberos,
-            2 => Self::Ssl,
-            3 => Self::Gssapi,
-            other => Self::Other(other),
-        }
-    }
-}
-
-/// The answer of `getLoggedInUser`: who this session is.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[non_exhaustive]
-pub struct LoggedInUser {
-    /// The user id.
-    pub id: i64,
-    /// The user name.
-    pub name: String,
-    /// 0 normal, 1 blocked.
-    #[serde(default)]
-    pub status: Option<i64>,
-    /// 0 normal user, 1 host, 2 group.
-    #[serde(default)]
-    pub usertype: Option<i64>,
-    /// The user's Kerberos principals (hubs ≥ 1.19).
-    #[serde(default)]
-    pub krb_principals: Vec<String>,
-    /// How this session authenticated (koji `AUTHTYPES` number).
-    #[serde(default)]
-    pub authtype: Option<i64>,
-    /// Every other field the hub sent.
-    #[serde(flatten)]
-    pub extra: BTreeMap<String, Value>,
-}
-
-impl LoggedInUser {
-    /// How this session authenticated.
-    pub fn auth_kind(&self) -> Option<AuthKind> {
-        self.authtype.map(AuthKind::from_code)
     }
 }
 
@@ -621,22 +560,24 @@ impl Connection {
         self.session.id()
     }
 
-    /// `getLoggedInUser`: who this session is, or `None` when anonymous.
+    /// `getLoggedInUser`: who this session is (with
+    /// [`User::authtype`](crate::User::authtype) saying how it logged in),
+    /// or `None` when the hub sees an anonymous caller.
     ///
     /// ```no_run
     /// # async fn demo(koji: koji_client::Connection) -> koji_client::Result<()> {
     /// if let Some(user) = koji.logged_in_user().await? {
-    ///     println!("{} (authtype {:?})", user.name, user.auth_kind());
+    ///     println!("{:?} (authtype {:?})", user.name, user.authtype);
     /// }
     /// # Ok(()) }
     /// ```
-    pub async fn logged_in_user(&self) -> Result<Option<LoggedInUser>> {
+    pub async fn logged_in_user(&self) -> Result<Option<User>> {
         self.call_as("getLoggedInUser", ()).await
     }
 
     /// Like koji's `whoami`: the logged-in user, or an error
     /// ([`Error::is_not_logged_in`]) when the hub sees an anonymous caller.
-    pub async fn whoami(&self) -> Result<LoggedInUser> {
+    pub async fn whoami(&self) -> Result<User> {
         self.logged_in_user()
             .await?
             .ok_or_else(|| Error::not_logged_in().context("getLoggedInUser", self.server_url()))

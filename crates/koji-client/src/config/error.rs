@@ -183,6 +183,21 @@ impl ConfigError {
 ///
 /// These mirror Python's `MissingSectionHeaderError`,
 /// `DuplicateSectionError`, `DuplicateOptionError` and `ParsingError`.
+///
+/// ```
+/// use koji_client::config::{Config, ConfigError, ConfigSources, SyntaxErrorKind};
+///
+/// let dir = tempfile::tempdir()?;
+/// std::fs::write(dir.path().join("koji.conf"), "[hub]\nserver = a\nSERVER = b\n")?;
+/// let sources = ConfigSources::new(dir.path().join("koji.conf.d"), dir.path().join("koji.conf"), None);
+/// match Config::load(&sources) {
+///     Err(ConfigError::Syntax { line: 3, kind: SyntaxErrorKind::DuplicateOption { section, option }, .. }) => {
+///         assert_eq!((section.as_str(), option.as_str()), ("hub", "server"));
+///     }
+///     other => panic!("unexpected {other:?}"),
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SyntaxErrorKind {
@@ -237,6 +252,20 @@ impl fmt::Display for SyntaxErrorKind {
 ///
 /// These mirror Python's `InterpolationMissingOptionError`,
 /// `InterpolationSyntaxError` and `InterpolationDepthError`.
+///
+/// ```
+/// use koji_client::config::{Config, ConfigError, ConfigSources, InterpolationErrorKind};
+///
+/// let dir = tempfile::tempdir()?;
+/// std::fs::write(dir.path().join("koji.conf"), "[hub]\nweburl = https://h/koji?q=100%\n")?;
+/// let sources = ConfigSources::new(dir.path().join("koji.conf.d"), dir.path().join("koji.conf"), None);
+/// let config = Config::load(&sources)?;
+/// assert!(matches!(
+///     config.profile("hub"),
+///     Err(ConfigError::Interpolation { kind: InterpolationErrorKind::BadSyntax, .. })
+/// ));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum InterpolationErrorKind {

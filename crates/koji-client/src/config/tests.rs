@@ -653,7 +653,8 @@ fn invalid_utf8_is_its_own_error() {
     let tree = Tree::new();
     let path = tree.root().join("etc/koji.conf");
     fs::create_dir_all(path.parent().unwrap()).unwrap();
-    fs::write(&path, b"[p]\nserver = a\nweburl = \xff\n").unwrap();
+    // Line breaks count as Python counts them: \r\n once, a lone \r too.
+    fs::write(&path, b"[p]\r\nserver = a\rweburl = \xff\n").unwrap();
     match Config::load(&tree.sources()) {
         Err(ConfigError::NotUtf8 { path: p, line }) => {
             assert_eq!(p, path);
