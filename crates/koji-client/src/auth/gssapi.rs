@@ -468,7 +468,16 @@ fn acquire(
     let source = describe_source(options);
     library
         .acquire_initiator_cred(name.as_ref(), &store)
-        .map_err(|s| GssapiError::from_status(format!("acquiring credentials from {source}"), s))
+        .map_err(|s| {
+            let mut err = GssapiError::from_status(format!("acquiring credentials from {source}"), s);
+            if err.kind == GssapiErrorKind::NoCredentials && options.keytab.is_some() {
+                // MIT's own text ("No credentials cache found") misleads here.
+                err.message.push_str(
+                    " (does the keytab hold a key for that principal? `klist -k` lists its entries)",
+                );
+            }
+            err
+        })
 }
 
 fn describe_source(options: &KerberosOptions) -> String {
