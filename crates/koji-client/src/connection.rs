@@ -1,24 +1,24 @@
 //! [`Connection`]: calls to a Koji hub, plain, typed or streamed, with
 //! retries, timeouts and hub version detection.
 
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::path::PathBuf;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use bytes::Bytes;
-use futures_util::Stream;
 use http::header::{HeaderMap, HeaderName, HeaderValue};
 use http::{Response, Uri};
 use hyper::body::Incoming;
-use koji_xmlrpc::{ArrayStreamDecoder, RequestWriter, Struct, Value};
+use koji_xmlrpc::{ArrayStreamDecoder, Value};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 use tracing::Instrument;
 
+use crate::call::{
+    CallBuilder, CallStream, Endpoint, PreparedCall, args_to_values, encode_error, kwargs_to_struct,
+};
 use crate::config::{Config, ConfigSources, Profile};
 use crate::error::{Error, Kind, Result, TimeoutKind, strip_query};
 use crate::retry::{RetryPolicy, RetryState};
@@ -26,6 +26,7 @@ use crate::tls::TlsSettings;
 use crate::transport::{
     BodyReader, HttpSettings, ProxySettings, Transport, content_type, status_error,
 };
+use crate::version::HubVersion;
 
 /// Koji's default request timeout (`DEFAULT_REQUEST_TIMEOUT`, 12 hours).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(12 * 60 * 60);
@@ -35,6 +36,9 @@ pub const DEFAULT_AUTH_TIMEOUT: Duration = Duration::from_secs(60);
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(60);
 /// Default limit on the size of one decompressed response body: 1 GiB.
 pub const DEFAULT_MAX_RESPONSE_SIZE: usize = 1 << 30;
+
+/// The response header of hubs ≥ 1.35 that names their version.
+static KOJI_VERSION: HeaderName = HeaderName::from_static("koji-version");
 
 /// The `User-Agent` this library sends.
 pub const USER_AGENT: &str = concat!("koji-client/", env!("CARGO_PKG_VERSION"), " (rust)");
@@ -455,182 +459,6 @@ impl ConnectionBuilder {
     }
 }
 
-/// Which hub URL a call goes to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum Endpoint {
-    /// The hub URL itself (`server`).
-    #[default]
-    Hub,
-    /// `<server>/ssllogin`, where Apache asks for a client certificate or
-    /// Kerberos (`sslLogin`).
-    SslLogin,
-}
-
-/// An encoded call with everything needed to send it, and to send it again:
-/// a retried call resends exactly the same bytes and headers.
-///
-/// This is the seam for the session layer: it adds the session headers
-/// (marked sensitive, so they never show in `Debug`), the call number, and
-/// chooses the endpoint and the timeout.
-///
-/// ```
-/// # fn demo(koji: &koji_client::Connection) -> koji_client::Result<()> {
-/// let call = koji
-///     .prepare("getLoggedInUser", ())?
-///     .header("Koji-Session-Callnum", "7")?
-///     .call_number(7);
-/// assert_eq!(call.method(), "getLoggedInUser");
-/// # Ok(()) }
-/// ```
-#[derive(Clone)]
-#[must_use]
-pub struct PreparedCall {
-    method: String,
-    body: Bytes,
-    headers: HeaderMap,
-    endpoint: Endpoint,
-    query: Option<String>,
-    call_number: Option<u64>,
-    timeout: Option<Duration>,
-    retry: bool,
-    logged_in: Option<bool>,
-    /// Sent as it is, without the connection's session credentials (login
-    /// calls, or a caller that added credentials itself).
-    pub(crate) bypass_session: bool,
-    /// Sent over https even if the hub URL is http (certificate and
-    /// Kerberos logins, as koji does).
-    pub(crate) force_https: bool,
-}
-
-impl std::fmt::Debug for PreparedCall {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PreparedCall")
-            .field("method", &self.method)
-            .field("body_len", &self.body.len())
-            .field("headers", &self.headers.keys().collect::<Vec<_>>())
-            .field("endpoint", &self.endpoint)
-            .field("has_query", &self.query.is_some())
-            .field("call_number", &self.call_number)
-            .field("timeout", &self.timeout)
-            .field("retry", &self.retry)
-            .finish()
-    }
-}
-
-impl PreparedCall {
-    fn new(method: &str, body: Vec<u8>) -> PreparedCall {
-        PreparedCall {
-            method: method.to_owned(),
-            body: Bytes::from(body),
-            headers: HeaderMap::new(),
-            endpoint: Endpoint::Hub,
-            query: None,
-            call_number: None,
-            timeout: None,
-            retry: true,
-            logged_in: None,
-            bypass_session: false,
-            force_https: false,
-        }
-    }
-
-    /// The RPC method name.
-    pub fn method(&self) -> &str {
-        &self.method
-    }
-
-    /// The encoded request body.
-    pub fn body(&self) -> &Bytes {
-        &self.body
-    }
-
-    /// Adds a header to the request. Header values are marked sensitive:
-    /// they never show in `Debug` output or logs.
-    pub fn header(mut self, name: &str, value: &str) -> Result<Self> {
-        let name = HeaderName::from_bytes(name.as_bytes())
-            .map_err(|e| Error::builder(format!("invalid header name {name:?}")).with_source(e))?;
-        let mut value = HeaderValue::from_str(value).map_err(|e| {
-            Error::builder(format!("invalid value for header {name}")).with_source(e)
-        })?;
-        value.set_sensitive(true);
-        self.headers.append(name, value);
-        Ok(self)
-    }
-
-    /// The headers added with [`header`](Self::header).
-    pub fn headers(&self) -> &HeaderMap {
-        &self.headers
-    }
-
-    /// Sends the call to another endpoint (e.g. `/ssllogin` for `sslLogin`).
-    pub fn endpoint(mut self, endpoint: Endpoint) -> Self {
-        self.endpoint = endpoint;
-        self
-    }
-
-    /// Appends a query string to the URL (session credentials for hubs older
-    /// than 1.31). It is never shown in errors or logs.
-    pub fn query(mut self, query: impl Into<String>) -> Self {
-        self.query = Some(query.into());
-        self
-    }
-
-    /// The session call number, for tracing (the session layer sends it in
-    /// headers or the query string).
-    pub fn call_number(mut self, n: u64) -> Self {
-        self.call_number = Some(n);
-        self
-    }
-
-    /// Overrides the connection's per-attempt timeout for this call.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
-        self
-    }
-
-    /// Uses the connection's `auth_timeout` for this call (login calls).
-    pub fn auth_timeout(self, koji: &Connection) -> Self {
-        let t = koji.shared.auth_timeout;
-        self.timeout(t)
-    }
-
-    /// Whether transport failures may be retried at all (koji's `retry`
-    /// argument; default true). The immediate resend of a dropped connection
-    /// and `offline_retry` are not affected.
-    pub fn retry(mut self, on: bool) -> Self {
-        self.retry = on;
-        self
-    }
-
-    /// Sends the call exactly as prepared, without the connection's session
-    /// credentials (for calls that carry credentials of their own).
-    pub fn without_session(mut self) -> Self {
-        self.bypass_session = true;
-        self
-    }
-
-    /// Adds session credentials: their headers (sensitive) or query string.
-    pub(crate) fn with_credentials(&self, creds: &crate::session::Credentials) -> Result<Self> {
-        let mut call = self.clone();
-        for (name, value) in &creds.headers {
-            call = call.header(name, value)?;
-        }
-        if let Some(query) = &creds.query {
-            call = call.query(query.clone());
-        }
-        Ok(call.call_number(creds.callnum).logged_in(true))
-    }
-
-    /// Treats the call as made by a logged-in session (transport failures are
-    /// then retried without `anon_retry`), overriding
-    /// [`Connection::set_logged_in`].
-    pub fn logged_in(mut self, on: bool) -> Self {
-        self.logged_in = Some(on);
-        self
-    }
-}
-
 /// How the response of one successful attempt is consumed.
 pub(crate) trait Consume: Send {
     type Output: Send;
@@ -686,31 +514,6 @@ struct StreamBody<T> {
     /// The start of the body, for error messages about non-XML-RPC bodies.
     head: Vec<u8>,
     headers: HeaderMap,
-}
-
-/// The items of an array answer, decoded one by one as they arrive (see
-/// [`Connection::call_stream`]). Ends after the last item, or after the first
-/// error.
-#[must_use = "streams do nothing unless polled"]
-pub struct CallStream<T> {
-    inner: Pin<Box<dyn Stream<Item = Result<T>> + Send>>,
-}
-
-impl<T> std::fmt::Debug for CallStream<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CallStream").finish_non_exhaustive()
-    }
-}
-
-impl<T> Stream for CallStream<T> {
-    type Item = Result<T>;
-
-    fn poll_next(
-        mut self: Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Result<T>>> {
-        self.inner.as_mut().poll_next(cx)
-    }
 }
 
 /// How much of a streamed body is kept for error messages.
@@ -1045,7 +848,7 @@ impl Connection {
         self.stream_prepared(Ok(call.clone()))
     }
 
-    fn stream_prepared<T>(&self, call: Result<PreparedCall>) -> CallStream<T>
+    pub(crate) fn stream_prepared<T>(&self, call: Result<PreparedCall>) -> CallStream<T>
     where
         T: DeserializeOwned + Send + 'static,
     {
@@ -1160,13 +963,11 @@ impl Connection {
             "koji_call",
             method = %call.method,
             call_number = call.call_number,
-            attempt = tracing::field::Empty,
         );
         async {
-            let url_text = self.display_url(call);
             let uri = self
                 .target(call)
-                .map_err(|e| e.context(&call.method, &url_text))?;
+                .map_err(|e| e.context(&call.method, &self.display_url(call)))?;
             let timeout = call.timeout.unwrap_or(self.shared.timeout);
             let started = Instant::now();
             let deadline = started + self.shared.deadline;
@@ -1178,10 +979,11 @@ impl Connection {
             let mut previous: Option<Error> = None;
             loop {
                 attempt += 1;
-                tracing::Span::current().record("attempt", attempt);
                 let remaining = deadline.saturating_duration_since(Instant::now());
                 let limit = timeout.min(remaining);
-                let result = tokio::time::timeout(limit, self.attempt(&uri, call, &mut *consume)).await;
+                let result = tokio::time::timeout(limit, self.attempt(&uri, call, &mut *consume))
+                    .instrument(tracing::debug_span!("attempt", n = attempt))
+                    .await;
                 let err = match result {
                     Ok(Ok(out)) => return Ok(out),
                     Ok(Err(e)) => e,
@@ -1194,7 +996,7 @@ impl Connection {
                     }
                     Err(_) => Error::timeout(TimeoutKind::Response, timeout),
                 };
-                let mut err = err.context(&call.method, &url_text);
+                let mut err = err.context(&call.method, &self.display_url(call));
                 err.set_attempts(attempt);
                 let Some(wait) = self.shared.retry.next(&err, &mut state, retry_transport) else {
                     tracing::debug!(error = %err, "call failed");
@@ -1227,7 +1029,7 @@ impl Connection {
             .await?;
         if let Some(v) = resp
             .headers()
-            .get("koji-version")
+            .get(&KOJI_VERSION)
             .and_then(|v| v.to_str().ok())
         {
             if self.shared.version_header.get().is_none() {
@@ -1285,298 +1087,11 @@ impl Connection {
     }
 }
 
-fn encode_error(method: &str, e: koji_xmlrpc::Error) -> Error {
-    let mut err = Error::new(Kind::Encode).with_source(e);
-    err = err.context(method, "");
-    err
-}
-
-/// Positional arguments as values: a sequence gives its elements, `()` none.
-fn args_to_values(args: &impl Serialize) -> Result<Vec<Value>> {
-    match koji_xmlrpc::to_value(args) {
-        Ok(Value::Array(items)) => Ok(items),
-        Ok(Value::Nil) => Ok(Vec::new()),
-        Ok(_) => Err(Error::new(Kind::Encode).with_source(
-            "positional arguments must be a tuple, array, Vec or () (wrap one argument as `(x,)`)",
-        )),
-        Err(e) => Err(Error::new(Kind::Encode).with_source(e)),
-    }
-}
-
-/// Keyword arguments as a struct: a struct or map gives its members, `()` none.
-fn kwargs_to_struct(kwargs: &impl Serialize) -> Result<Option<Struct>> {
-    match koji_xmlrpc::to_value(kwargs) {
-        Ok(Value::Struct(s)) if s.is_empty() => Ok(None),
-        Ok(Value::Struct(s)) => Ok(Some(s)),
-        Ok(Value::Nil) => Ok(None),
-        Ok(_) => Err(Error::new(Kind::Encode)
-            .with_source("keyword arguments must serialize as a struct or map")),
-        Err(e) => Err(Error::new(Kind::Encode).with_source(e)),
-    }
-}
-
-/// A call under construction: positional arguments, keyword arguments and
-/// per-call options. Await it for a [`Value`], or use [`typed`](Self::typed)
-/// or [`stream`](Self::stream).
-#[must_use = "a call does nothing until it is awaited"]
-pub struct CallBuilder<'c> {
-    conn: &'c Connection,
-    method: String,
-    writer: Option<RequestWriter>,
-    kwargs: Struct,
-    error: Option<Error>,
-    timeout: Option<Duration>,
-    retry: bool,
-    logged_in: Option<bool>,
-}
-
-impl std::fmt::Debug for CallBuilder<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CallBuilder")
-            .field("method", &self.method)
-            .field("kwargs", &self.kwargs.keys().collect::<Vec<_>>())
-            .finish_non_exhaustive()
-    }
-}
-
-impl<'c> CallBuilder<'c> {
-    fn new(conn: &'c Connection, method: &str) -> CallBuilder<'c> {
-        let (writer, error) = match RequestWriter::new(method) {
-            Ok(w) => (Some(w), None),
-            Err(e) => (None, Some(encode_error(method, e))),
-        };
-        CallBuilder {
-            conn,
-            method: method.to_owned(),
-            writer,
-            kwargs: Struct::new(),
-            error,
-            timeout: None,
-            retry: true,
-            logged_in: None,
-        }
-    }
-
-    fn fail(&mut self, e: Error) {
-        if self.error.is_none() {
-            self.error = Some(e.context(&self.method, ""));
-        }
-    }
-
-    /// Appends one positional argument (encoded right away).
-    pub fn arg(mut self, value: impl Serialize) -> Self {
-        if let Some(w) = self.writer.as_mut() {
-            if let Err(e) = w.param(&value) {
-                self.fail(Error::new(Kind::Encode).with_source(e));
-            }
-        }
-        self
-    }
-
-    /// Appends several positional arguments (a tuple, array or `Vec`).
-    pub fn args(mut self, values: impl Serialize) -> Self {
-        match args_to_values(&values) {
-            Ok(values) => {
-                for v in values {
-                    self = self.arg(v);
-                }
-            }
-            Err(e) => self.fail(e),
-        }
-        self
-    }
-
-    /// Sets one keyword argument.
-    pub fn kwarg(mut self, name: &str, value: impl Serialize) -> Self {
-        match koji_xmlrpc::to_value(&value) {
-            Ok(v) => {
-                self.kwargs.insert(name.to_owned(), v);
-            }
-            Err(e) => self.fail(Error::new(Kind::Encode).with_source(e)),
-        }
-        self
-    }
-
-    /// Sets keyword arguments from a struct or map.
-    pub fn kwargs(mut self, values: impl Serialize) -> Self {
-        match kwargs_to_struct(&values) {
-            Ok(Some(s)) => self.kwargs.extend(s),
-            Ok(None) => {}
-            Err(e) => self.fail(e),
-        }
-        self
-    }
-
-    /// Overrides the per-attempt timeout for this call.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
-        self
-    }
-
-    /// Never retry transport failures of this call (see [`PreparedCall::retry`]).
-    pub fn no_retry(mut self) -> Self {
-        self.retry = false;
-        self
-    }
-
-    /// Retry as a logged-in call would be (see [`PreparedCall::logged_in`]).
-    pub fn logged_in(mut self, on: bool) -> Self {
-        self.logged_in = Some(on);
-        self
-    }
-
-    /// Encodes the call without sending it.
-    pub fn prepare(self) -> Result<PreparedCall> {
-        if let Some(e) = self.error {
-            return Err(e);
-        }
-        let Some(mut writer) = self.writer else {
-            return Err(Error::new(Kind::Encode).context(&self.method, ""));
-        };
-        if !self.kwargs.is_empty() {
-            let kw = koji_xmlrpc::kwargs_struct(self.kwargs);
-            writer.param(&kw).map_err(|e| {
-                Error::new(Kind::Encode)
-                    .with_source(e)
-                    .context(&self.method, "")
-            })?;
-        }
-        let mut call = PreparedCall::new(&self.method, writer.finish()).retry(self.retry);
-        if let Some(t) = self.timeout {
-            call = call.timeout(t);
-        }
-        if let Some(l) = self.logged_in {
-            call = call.logged_in(l);
-        }
-        Ok(call)
-    }
-
-    /// Sends the call and decodes the answer into `T`.
-    pub async fn typed<T: DeserializeOwned + Send>(self) -> Result<T> {
-        let conn = self.conn;
-        let call = self.prepare()?;
-        conn.execute_as(&call).await
-    }
-
-    /// Sends the call and streams the items of its array answer (see
-    /// [`Connection::call_stream`]).
-    pub fn stream<T>(self) -> CallStream<T>
-    where
-        T: DeserializeOwned + Send + 'static,
-    {
-        let conn = self.conn.clone();
-        conn.stream_prepared(self.prepare())
-    }
-
-    /// Sends the call and returns the answer as a [`Value`] (same as awaiting
-    /// the builder).
-    pub async fn send(self) -> Result<Value> {
-        self.typed().await
-    }
-}
-
-impl<'c> IntoFuture for CallBuilder<'c> {
-    type Output = Result<Value>;
-    type IntoFuture = Pin<Box<dyn Future<Output = Result<Value>> + Send + 'c>>;
-
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
-
-/// The Koji version of a hub (see [`Connection::hub_version`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HubVersion {
-    text: Option<String>,
-    parts: Option<(u32, u32, u32)>,
-}
-
-impl HubVersion {
-    /// A version from its text (`"1.35.3"`).
-    pub fn from_text(text: &str) -> HubVersion {
-        let mut nums = text
-            .trim()
-            .split(['.', '-', '+', '~'])
-            .map(|p| p.parse::<u32>().ok());
-        let parts = match (nums.next().flatten(), nums.next().flatten()) {
-            (Some(major), Some(minor)) => Some((major, minor, nums.next().flatten().unwrap_or(0))),
-            _ => None,
-        };
-        HubVersion {
-            text: Some(text.trim().to_owned()),
-            parts,
-        }
-    }
-
-    /// A hub too old to say its version (no `getKojiVersion`: before 1.23).
-    pub fn old() -> HubVersion {
-        HubVersion {
-            text: None,
-            parts: None,
-        }
-    }
-
-    /// The version text the hub sent; `None` for an old hub.
-    pub fn text(&self) -> Option<&str> {
-        self.text.as_deref()
-    }
-
-    /// `(major, minor, patch)` when the text could be parsed.
-    pub fn parts(&self) -> Option<(u32, u32, u32)> {
-        self.parts
-    }
-
-    /// Whether the hub is older than 1.23 (it has no `getKojiVersion`).
-    pub fn is_old(&self) -> bool {
-        self.text.is_none()
-    }
-
-    /// Whether the hub is at least `major.minor.patch`. An old hub counts as
-    /// 1.22; an unparsable version text as not at least anything.
-    ///
-    /// ```
-    /// use koji_client::HubVersion;
-    /// assert!(HubVersion::from_text("1.35.3").at_least(1, 31, 0));
-    /// assert!(!HubVersion::old().at_least(1, 23, 0));
-    /// ```
-    pub fn at_least(&self, major: u32, minor: u32, patch: u32) -> bool {
-        let have = match (&self.text, self.parts) {
-            (_, Some(p)) => p,
-            (None, None) => (1, 22, 0),
-            (Some(_), None) => return false,
-        };
-        have >= (major, minor, patch)
-    }
-}
-
-impl std::fmt::Display for HubVersion {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.text {
-            Some(t) => f.write_str(t),
-            None => f.write_str("older than 1.23"),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-
-    #[test]
-    fn hub_versions() {
-        let v = HubVersion::from_text("1.35.3\n");
-        assert_eq!(v.parts(), Some((1, 35, 3)));
-        assert_eq!(v.text(), Some("1.35.3"));
-        assert!(v.at_least(1, 35, 3) && !v.at_least(1, 36, 0));
-        assert_eq!(HubVersion::from_text("1.34").parts(), Some((1, 34, 0)));
-        let odd = HubVersion::from_text("weird");
-        assert_eq!(odd.parts(), None);
-        assert!(!odd.at_least(0, 0, 0));
-        let old = HubVersion::old();
-        assert!(old.is_old() && old.at_least(1, 22, 0) && !old.at_least(1, 23, 0));
-        assert_eq!(old.to_string(), "older than 1.23");
-    }
+    use koji_xmlrpc::Struct;
 
     #[test]
     fn builder_rejects_bad_urls() {

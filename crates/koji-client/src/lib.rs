@@ -2,7 +2,9 @@
 
 pub mod auth;
 pub mod cache;
+mod call;
 pub mod config;
+pub mod messages;
 pub mod model;
 pub mod web;
 
@@ -17,14 +19,16 @@ mod retry;
 mod session;
 mod tls;
 mod transport;
+mod version;
 
+pub use call::{CallBuilder, CallStream, Endpoint, PreparedCall};
 pub use connection::{
-    CallBuilder, CallStream, Connection, ConnectionBuilder, DEFAULT_AUTH_TIMEOUT,
-    DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_SIZE, DEFAULT_TIMEOUT, Endpoint, HubVersion,
-    PreparedCall, USER_AGENT,
+    Connection, ConnectionBuilder, DEFAULT_AUTH_TIMEOUT, DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_MAX_RESPONSE_SIZE, DEFAULT_TIMEOUT, USER_AGENT,
 };
 pub use error::{Error, FaultKind, Result};
 pub use koji_xmlrpc::{Struct, Value};
 pub use retry::{
     DEFAULT_MAX_RETRIES, DEFAULT_OFFLINE_RETRY_INTERVAL, DEFAULT_RETRY_INTERVAL, RetryPolicy,
 };
+pub use version::HubVersion;

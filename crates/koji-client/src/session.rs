@@ -16,7 +16,8 @@ use std::sync::Mutex;
 
 use crate::FaultKind;
 use crate::auth::LoginMethod;
-use crate::connection::{Connection, Consume, PreparedCall};
+use crate::call::PreparedCall;
+use crate::connection::{Connection, Consume};
 use crate::error::{Error, Result};
 
 /// The secret half of a session. Shown as `<redacted>` everywhere.

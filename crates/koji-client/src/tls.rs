@@ -112,7 +112,7 @@ fn trust_only(builder: &mut SslConnectorBuilder, path: &Path) -> Result<()> {
 /// context present it.
 fn load_identity(builder: &mut SslConnectorBuilder, path: &Path) -> Result<()> {
     let identity = crate::auth::ssl::ClientIdentity::from_pem_file(path).map_err(|e| {
-        Error::auth(format!(
+        Error::builder(format!(
             "cannot use the client certificate {}",
             path.display()
         ))

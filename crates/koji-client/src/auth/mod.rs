@@ -32,8 +32,9 @@ use std::fmt;
 
 use serde::Deserialize;
 
+use crate::call::{Endpoint, PreparedCall};
 use crate::config::{AuthType, Profile};
-use crate::connection::{Buffered, Connection, Consume, Endpoint, PreparedCall};
+use crate::connection::{Buffered, Connection, Consume};
 use crate::error::{Error, Result};
 use crate::session::{ActiveSession, Credentials, SessionInfo, SessionKey, SessionState};
 use crate::{FaultKind, User, Value};

@@ -125,6 +125,16 @@ pub fn realhub_dataset_dir() -> PathBuf {
 /// `data/realhub-row-order.json`) restores the hub's order.
 const REALHUB_ROW_ORDER: &str = include_str!("../../data/realhub-row-order.json");
 
+fn is_realhub_dir(dir: &Path) -> bool {
+    match (
+        std::fs::canonicalize(dir),
+        std::fs::canonicalize(realhub_dataset_dir()),
+    ) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
 fn key_id(file: &File, k: &str) -> Result<i64, Error> {
     k.parse()
         .map_err(|_| file.err(&format!("data[{k:?}]"), "key is not an integer id"))
@@ -140,21 +150,16 @@ impl Dataset {
     /// Loads the real hub's data set from [`realhub_dataset_dir`], in the real
     /// hub's row order.
     pub fn load_realhub() -> Result<Dataset, Error> {
-        let dir = realhub_dataset_dir();
-        let mut ds = Dataset::load(&dir)?;
-        let order: serde_json::Value =
-            serde_json::from_str(REALHUB_ROW_ORDER).map_err(|e| Error::DatasetFormat {
-                path: PathBuf::from("data/realhub-row-order.json"),
-                message: e.to_string(),
-            })?;
-        ds.apply_row_order(&order, Path::new("data/realhub-row-order.json"))?;
-        Ok(ds)
+        Dataset::load(&realhub_dataset_dir())
     }
 
     /// Loads a data set directory in the layout of `fixtures/realhub/dataset`.
-    /// If the directory has a `row_order.json` (`{"builds": [ids…], "tasks":
-    /// [ids…]}`), lists without an explicit order follow it; otherwise they
-    /// follow the files.
+    ///
+    /// Lists asked for without an `order` come in the row order of the hub
+    /// the data was dumped from when it is known: from a `row_order.json`
+    /// in the directory (`{"data": {"builds": [ids…], "tasks": [ids…]}}`), or, for the
+    /// real hub's data set itself, from the order recorded in its exchanges
+    /// (the data set files are sorted by id). Otherwise they follow the files.
     pub fn load(dir: &Path) -> Result<Dataset, Error> {
         if !dir.is_dir() {
             return Err(Error::DatasetNotFound(dir.to_path_buf()));
@@ -168,11 +173,18 @@ impl Dataset {
         ds.load_tags(dir)?;
         ds.load_hosts(dir)?;
         ds.load_misc(dir)?;
-        if let Some(f) = File::read_optional(dir, "row_order.json")? {
-            let j = serde_json::to_value(value_to_json(&f.data)).unwrap_or_default();
-            ds.apply_row_order(&j, &f.path)?;
-        }
         ds.reindex();
+        if let Some(f) = File::read_optional(dir, "row_order.json")? {
+            let j = value_to_json(&f.data);
+            ds.apply_row_order(&j, &f.path)?;
+        } else if is_realhub_dir(dir) {
+            let order: serde_json::Value =
+                serde_json::from_str(REALHUB_ROW_ORDER).map_err(|e| Error::DatasetFormat {
+                    path: PathBuf::from("data/realhub-row-order.json"),
+                    message: e.to_string(),
+                })?;
+            ds.apply_row_order(&order, Path::new("data/realhub-row-order.json"))?;
+        }
         Ok(ds)
     }
 
@@ -802,10 +814,25 @@ mod tests {
         assert_eq!(first, [1, 2, 7, 13, 17]);
         let tail: Vec<i64> = ds.builds.iter().skip(19).map(|b| b.id).collect();
         assert_eq!(tail, [22, 25, 20, 21, 24, 23]);
-        // the file order without the supplement
-        let plain = Dataset::load(&realhub_dataset_dir()).unwrap();
-        assert_eq!(plain.tasks.first().map(|t| t.id), Some(1));
-        assert_eq!(plain.tasks.get(2).map(|t| t.id), Some(3));
+        // a copy elsewhere follows its files, or its own row_order.json
+        let copy = std::env::temp_dir().join(format!("koji-testhub-copy-{}", std::process::id()));
+        std::fs::create_dir_all(&copy).unwrap();
+        for e in std::fs::read_dir(realhub_dataset_dir()).unwrap() {
+            let e = e.unwrap();
+            std::fs::copy(e.path(), copy.join(e.file_name())).unwrap();
+        }
+        let plain = Dataset::load(&copy).unwrap();
+        let ids: Vec<i64> = plain.tasks.iter().take(3).map(|t| t.id).collect();
+        assert_eq!(ids, [1, 2, 3]);
+        std::fs::write(
+            copy.join("row_order.json"),
+            r#"{"data": {"tasks": [3, 2]}}"#,
+        )
+        .unwrap();
+        let ordered = Dataset::load(&copy).unwrap();
+        let ids: Vec<i64> = ordered.tasks.iter().take(3).map(|t| t.id).collect();
+        assert_eq!(ids, [3, 2, 1]);
+        std::fs::remove_dir_all(&copy).unwrap();
     }
 
     #[test]

@@ -63,7 +63,7 @@ pub(crate) async fn read_response_to(
     head_request: bool,
 ) -> Outcome {
     let mut buf = Vec::new();
-    let mut chunk = [0u8; 65536];
+    let mut chunk = vec![0u8; 65536];
     let deadline = tokio::time::Instant::now() + timeout;
     // head
     let head_end = loop {
@@ -237,4 +237,45 @@ pub(crate) fn recorded() -> Vec<Recorded> {
             }
         })
         .collect()
+}
+
+/// Encodes a call the way koji's client does (kwargs as a `__starstar` struct).
+pub(crate) fn body(
+    method: &str,
+    args: Vec<koji_xmlrpc::Value>,
+    kw: &[(&str, koji_xmlrpc::Value)],
+) -> Vec<u8> {
+    let mut params = args;
+    if !kw.is_empty() {
+        let s: koji_xmlrpc::Struct = kw
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect();
+        params.push(koji_xmlrpc::kwargs_struct(s));
+    }
+    koji_xmlrpc::encode_request(method, &params).unwrap()
+}
+
+/// Calls a method on `path` with extra headers and decodes the answer.
+pub(crate) async fn rpc_at(
+    addr: SocketAddr,
+    path: &str,
+    headers: &[(&str, &str)],
+    method: &str,
+    args: Vec<koji_xmlrpc::Value>,
+    kw: &[(&str, koji_xmlrpc::Value)],
+) -> Result<koji_xmlrpc::Value, koji_xmlrpc::Fault> {
+    let r = call(addr, path, &body(method, args, kw), headers).await;
+    assert_eq!(r.status, 200, "{method}: {}", r.text());
+    koji_xmlrpc::decode_response::<koji_xmlrpc::Value>(&r.body).unwrap()
+}
+
+/// Calls a method on `/kojihub` anonymously.
+pub(crate) async fn rpc(
+    addr: SocketAddr,
+    method: &str,
+    args: Vec<koji_xmlrpc::Value>,
+    kw: &[(&str, koji_xmlrpc::Value)],
+) -> Result<koji_xmlrpc::Value, koji_xmlrpc::Fault> {
+    rpc_at(addr, "/kojihub", &[], method, args, kw).await
 }
