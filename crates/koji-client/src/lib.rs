@@ -1,6 +1,7 @@
 //! An asynchronous client for Koji, the build system behind Fedora, CentOS and RHEL.
 
 pub mod api;
+pub mod auth;
 pub mod cache;
 mod call;
 pub mod config;
@@ -21,6 +22,7 @@ pub use model::{
 mod connection;
 mod error;
 mod retry;
+mod session;
 mod tls;
 mod transport;
 mod version;
