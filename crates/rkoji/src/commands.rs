@@ -100,7 +100,15 @@ pub(crate) async fn run(cli: Cli, argv0: Option<OsString>) -> Result<(), Failure
     let profile = config
         .profile(&name)
         .map_err(|e| Failure::from_config(&e))?;
-    let koji = Connection::from_profile_config(&profile)
+    let mut builder = koji_client::ConnectionBuilder::from_profile(&profile);
+    if matches!(profile.origin(), ProfileOrigin::BuiltIn) {
+        // The built-in profile is ours to define: an anonymous call that
+        // cannot reach the hub fails at once (with the offline hint) instead
+        // of retrying for minutes as koji's anon_retry default would.
+        builder = builder.anon_retry(false);
+    }
+    let koji = builder
+        .build()
         .map_err(|e| Failure::from_client(&e, profile.server()))?;
     let ctx = Ctx {
         profile,
