@@ -76,7 +76,21 @@ async fn amqp_consumer_gets_every_fedora_message_across_a_broker_restart() {
     tokio::task::block_in_place(|| broker.restart());
     let batch: Vec<Value> = second.iter().map(|w| json!({"wire": w})).collect();
     tokio::task::block_in_place(|| publish(&python, "fedora", &url, &batch));
-    let got = inbox.take(second.len(), WAIT).await;
+    // AMQP 0-9-1 delivers at least once: a message of the first batch whose
+    // ack died with the broker is delivered again after the restart. Such a
+    // repeat of an already-received message is skipped here; every message
+    // of the second batch must still arrive, in order, and nothing else.
+    let already: Vec<_> = first.iter().map(|w| fingerprint(&expected(w))).collect();
+    let mut got = Vec::new();
+    while got.len() < second.len() {
+        let mut one = inbox.take(1, WAIT).await;
+        let event = one.remove(0);
+        let print = fingerprint(&event);
+        if got.is_empty() && already.contains(&print) {
+            continue;
+        }
+        got.push(event);
+    }
     for (g, w) in got.iter().zip(second) {
         assert_eq!(fingerprint(g), fingerprint(&expected(w)), "{}", w["topic"]);
     }
