@@ -118,6 +118,23 @@ fn benches(c: &mut Criterion) {
             }
         })
     });
+    g.bench_function("Connection::call_as -> struct", |b| {
+        b.to_async(&rt).iter(|| async {
+            let tasks: Vec<_> = (0..IN_FLIGHT)
+                .map(|_| {
+                    let koji = koji.clone();
+                    tokio::spawn(async move {
+                        for _ in 0..PER_TASK {
+                            koji.call_as::<Build>("getBuild", (3,)).await.unwrap();
+                        }
+                    })
+                })
+                .collect();
+            for t in tasks {
+                t.await.unwrap();
+            }
+        })
+    });
     g.finish();
     drop(hub);
 }

@@ -1,24 +1,24 @@
 //! [`Connection`]: calls to a Koji hub, plain, typed or streamed, with
 //! retries, timeouts and hub version detection.
 
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::path::PathBuf;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use bytes::Bytes;
-use futures_util::Stream;
 use http::header::{HeaderMap, HeaderName, HeaderValue};
 use http::{Response, Uri};
 use hyper::body::Incoming;
-use koji_xmlrpc::{ArrayStreamDecoder, RequestWriter, Struct, Value};
+use koji_xmlrpc::{ArrayStreamDecoder, Value};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 use tracing::Instrument;
 
+use crate::call::{
+    CallBuilder, CallStream, Endpoint, PreparedCall, args_to_values, encode_error, kwargs_to_struct,
+};
 use crate::config::{Config, ConfigSources, Profile};
 use crate::error::{Error, Kind, Result, TimeoutKind, strip_query};
 use crate::retry::{RetryPolicy, RetryState};
@@ -26,6 +26,7 @@ use crate::tls::TlsSettings;
 use crate::transport::{
     BodyReader, HttpSettings, ProxySettings, Transport, content_type, status_error,
 };
+use crate::version::HubVersion;
 
 /// Koji's default request timeout (`DEFAULT_REQUEST_TIMEOUT`, 12 hours).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(12 * 60 * 60);
@@ -35,6 +36,9 @@ pub const DEFAULT_AUTH_TIMEOUT: Duration = Duration::from_secs(60);
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(60);
 /// Default limit on the size of one decompressed response body: 1 GiB.
 pub const DEFAULT_MAX_RESPONSE_SIZE: usize = 1 << 30;
+
+/// The response header of hubs ≥ 1.35 that names their version.
+static KOJI_VERSION: HeaderName = HeaderName::from_static("koji-version");
 
 /// The `User-Agent` this library sends.
 pub const USER_AGENT: &str = concat!("koji-client/", env!("CARGO_PKG_VERSION"), " (rust)");
@@ -55,13 +59,24 @@ pub const USER_AGENT: &str = concat!("koji-client/", env!("CARGO_PKG_VERSION"), 
 /// ```
 #[derive(Clone)]
 pub struct Connection {
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
+    /// The session of this connection and its clones (a subsession is a
+    /// connection with the same `shared` and its own session).
+    pub(crate) session: Arc<crate::session::SessionSlot>,
 }
 
-struct Shared {
+pub(crate) struct Shared {
     url: Uri,
+    /// The hub URL with `https`, used after a certificate or Kerberos login
+    /// (koji switches to https for those and stays there).
+    https_url: Uri,
+    https_url_text: String,
+    force_https: AtomicBool,
     login_url: Uri,
-    url_text: String,
+    https_login_url: Uri,
+    pub(crate) url_text: String,
+    pub(crate) auth: crate::auth::AuthSettings,
+    pub(crate) has_cert: bool,
     transport: Transport,
     timeout: Duration,
     auth_timeout: Duration,
@@ -81,6 +96,7 @@ impl std::fmt::Debug for Connection {
             .field("retry", &self.shared.retry)
             .field("deadline", &self.shared.deadline)
             .field("logged_in", &self.is_logged_in())
+            .field("session", &self.session)
             .finish_non_exhaustive()
     }
 }
@@ -115,6 +131,7 @@ pub struct ConnectionBuilder {
     pool_max_idle_per_host: usize,
     proxy: ProxySettings,
     user_agent: Option<String>,
+    auth: crate::auth::AuthSettings,
 }
 
 impl ConnectionBuilder {
@@ -131,6 +148,7 @@ impl ConnectionBuilder {
             pool_max_idle_per_host: usize::MAX,
             proxy: ProxySettings::FromEnv,
             user_agent: None,
+            auth: crate::auth::AuthSettings::default(),
         }
     }
 
@@ -168,6 +186,7 @@ impl ConnectionBuilder {
         if let Some(ca) = profile.serverca() {
             b = b.serverca(ca);
         }
+        b.auth = crate::auth::AuthSettings::from_profile(profile);
         match profile.cert() {
             Some(cert) if cert.is_file() => b = b.cert(cert),
             Some(cert) => tracing::debug!(
@@ -308,6 +327,44 @@ impl ConnectionBuilder {
         self
     }
 
+    /// How [`Connection::login`] logs in (koji `authtype`; by default a
+    /// certificate if [`cert`](Self::cert) is set, else Kerberos).
+    pub fn authtype(mut self, authtype: crate::config::AuthType) -> Self {
+        self.auth.authtype = Some(authtype);
+        self
+    }
+
+    /// Kerberos credentials for [`Connection::login`] (koji `principal`,
+    /// `keytab`, and `ccache`); by default the default credential cache.
+    pub fn kerberos(mut self, options: crate::auth::gssapi::KerberosOptions) -> Self {
+        self.auth.kerberos = options;
+        self
+    }
+
+    /// User name and password for [`Connection::login`] with
+    /// `authtype = password` (koji `--user`/`--password`).
+    pub fn password_login(mut self, user: impl Into<String>, password: impl Into<String>) -> Self {
+        self.auth.user = Some(user.into());
+        self.auth.password = Some(crate::auth::Password::new(password));
+        self
+    }
+
+    /// Log in on behalf of another user (koji's `--runas`, the hub's
+    /// `proxyuser`); the certificate's DN or the Kerberos principal must be
+    /// allowed to do so by the hub (`ProxyDNs` / `ProxyPrincipals`).
+    pub fn proxyuser(mut self, user: impl Into<String>) -> Self {
+        self.auth.login.proxyuser = Some(user.into());
+        self
+    }
+
+    /// The highest TLS version to offer (default: TLS 1.3). With TLS 1.2 a
+    /// server asks for the client certificate after the handshake through
+    /// renegotiation instead of post-handshake authentication.
+    pub fn max_tls_version(mut self, version: crate::auth::ssl::TlsVersion) -> Self {
+        self.tls.max_version = Some(version);
+        self
+    }
+
     /// Replaces the `User-Agent` header (default [`USER_AGENT`]).
     pub fn user_agent(mut self, agent: impl Into<String>) -> Self {
         self.user_agent = Some(agent.into());
@@ -346,9 +403,21 @@ impl ConnectionBuilder {
                 strip_query(&server)
             )));
         }
+        // Certificate and Kerberos logins always use https, as koji does.
+        let https_url_text = match server.strip_prefix("http://") {
+            Some(rest) => format!("https://{rest}"),
+            None => server.clone(),
+        };
+        let https_url: Uri = https_url_text
+            .parse()
+            .map_err(|e| Error::builder("invalid https hub URL").with_source(e))?;
         let login_url: Uri = format!("{server}/ssllogin")
             .parse()
             .map_err(|e| Error::builder("invalid login URL").with_source(e))?;
+        let https_login_url: Uri = format!("{https_url_text}/ssllogin")
+            .parse()
+            .map_err(|e| Error::builder("invalid login URL").with_source(e))?;
+        let has_cert = self.tls.cert.is_some();
         let agent = self.user_agent.as_deref().unwrap_or(USER_AGENT);
         let user_agent = HeaderValue::from_str(agent)
             .map_err(|e| Error::builder(format!("invalid User-Agent {agent:?}")).with_source(e))?;
@@ -368,7 +437,13 @@ impl ConnectionBuilder {
             shared: Arc::new(Shared {
                 url_text: server,
                 url,
+                https_url,
+                https_url_text,
+                force_https: AtomicBool::new(false),
                 login_url,
+                https_login_url,
+                auth: self.auth,
+                has_cert,
                 transport,
                 timeout: self.timeout,
                 auth_timeout: self.auth_timeout,
@@ -379,161 +454,13 @@ impl ConnectionBuilder {
                 version_header: OnceLock::new(),
                 hub_version: tokio::sync::OnceCell::new(),
             }),
+            session: Arc::default(),
         })
     }
 }
 
-/// Which hub URL a call goes to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum Endpoint {
-    /// The hub URL itself (`server`).
-    #[default]
-    Hub,
-    /// `<server>/ssllogin`, where Apache asks for a client certificate or
-    /// Kerberos (`sslLogin`).
-    SslLogin,
-}
-
-/// An encoded call with everything needed to send it, and to send it again:
-/// a retried call resends exactly the same bytes and headers.
-///
-/// This is the seam for the session layer: it adds the session headers
-/// (marked sensitive, so they never show in `Debug`), the call number, and
-/// chooses the endpoint and the timeout.
-///
-/// ```
-/// # fn demo(koji: &koji_client::Connection) -> koji_client::Result<()> {
-/// let call = koji
-///     .prepare("getLoggedInUser", ())?
-///     .header("Koji-Session-Callnum", "7")?
-///     .call_number(7);
-/// assert_eq!(call.method(), "getLoggedInUser");
-/// # Ok(()) }
-/// ```
-#[derive(Clone)]
-#[must_use]
-pub struct PreparedCall {
-    method: String,
-    body: Bytes,
-    headers: HeaderMap,
-    endpoint: Endpoint,
-    query: Option<String>,
-    call_number: Option<u64>,
-    timeout: Option<Duration>,
-    retry: bool,
-    logged_in: Option<bool>,
-}
-
-impl std::fmt::Debug for PreparedCall {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PreparedCall")
-            .field("method", &self.method)
-            .field("body_len", &self.body.len())
-            .field("headers", &self.headers.keys().collect::<Vec<_>>())
-            .field("endpoint", &self.endpoint)
-            .field("has_query", &self.query.is_some())
-            .field("call_number", &self.call_number)
-            .field("timeout", &self.timeout)
-            .field("retry", &self.retry)
-            .finish()
-    }
-}
-
-impl PreparedCall {
-    pub(crate) fn new(method: &str, body: impl Into<Bytes>) -> PreparedCall {
-        PreparedCall {
-            method: method.to_owned(),
-            body: body.into(),
-            headers: HeaderMap::new(),
-            endpoint: Endpoint::Hub,
-            query: None,
-            call_number: None,
-            timeout: None,
-            retry: true,
-            logged_in: None,
-        }
-    }
-
-    /// The RPC method name.
-    pub fn method(&self) -> &str {
-        &self.method
-    }
-
-    /// The encoded request body.
-    pub fn body(&self) -> &Bytes {
-        &self.body
-    }
-
-    /// Adds a header to the request. Header values are marked sensitive:
-    /// they never show in `Debug` output or logs.
-    pub fn header(mut self, name: &str, value: &str) -> Result<Self> {
-        let name = HeaderName::from_bytes(name.as_bytes())
-            .map_err(|e| Error::builder(format!("invalid header name {name:?}")).with_source(e))?;
-        let mut value = HeaderValue::from_str(value).map_err(|e| {
-            Error::builder(format!("invalid value for header {name}")).with_source(e)
-        })?;
-        value.set_sensitive(true);
-        self.headers.append(name, value);
-        Ok(self)
-    }
-
-    /// The headers added with [`header`](Self::header).
-    pub fn headers(&self) -> &HeaderMap {
-        &self.headers
-    }
-
-    /// Sends the call to another endpoint (e.g. `/ssllogin` for `sslLogin`).
-    pub fn endpoint(mut self, endpoint: Endpoint) -> Self {
-        self.endpoint = endpoint;
-        self
-    }
-
-    /// Appends a query string to the URL (session credentials for hubs older
-    /// than 1.31). It is never shown in errors or logs.
-    pub fn query(mut self, query: impl Into<String>) -> Self {
-        self.query = Some(query.into());
-        self
-    }
-
-    /// The session call number, for tracing (the session layer sends it in
-    /// headers or the query string).
-    pub fn call_number(mut self, n: u64) -> Self {
-        self.call_number = Some(n);
-        self
-    }
-
-    /// Overrides the connection's per-attempt timeout for this call.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
-        self
-    }
-
-    /// Uses the connection's `auth_timeout` for this call (login calls).
-    pub fn auth_timeout(self, koji: &Connection) -> Self {
-        let t = koji.shared.auth_timeout;
-        self.timeout(t)
-    }
-
-    /// Whether transport failures may be retried at all (koji's `retry`
-    /// argument; default true). The immediate resend of a dropped connection
-    /// and `offline_retry` are not affected.
-    pub fn retry(mut self, on: bool) -> Self {
-        self.retry = on;
-        self
-    }
-
-    /// Treats the call as made by a logged-in session (transport failures are
-    /// then retried without `anon_retry`), overriding
-    /// [`Connection::set_logged_in`].
-    pub fn logged_in(mut self, on: bool) -> Self {
-        self.logged_in = Some(on);
-        self
-    }
-}
-
 /// How the response of one successful attempt is consumed.
-trait Consume: Send {
+pub(crate) trait Consume: Send {
     type Output: Send;
     fn consume(
         &mut self,
@@ -543,7 +470,7 @@ trait Consume: Send {
 }
 
 /// Reads the whole body and decodes it into `T`.
-struct Buffered<T>(std::marker::PhantomData<fn() -> T>);
+pub(crate) struct Buffered<T>(pub(crate) std::marker::PhantomData<fn() -> T>);
 
 impl<T: DeserializeOwned + Send> Consume for Buffered<T> {
     type Output = T;
@@ -607,31 +534,6 @@ struct StreamBody<T> {
     /// The start of the body, for error messages about non-XML-RPC bodies.
     head: Vec<u8>,
     headers: HeaderMap,
-}
-
-/// The items of an array answer, decoded one by one as they arrive (see
-/// [`Connection::call_stream`]). Ends after the last item, or after the first
-/// error.
-#[must_use = "streams do nothing unless polled"]
-pub struct CallStream<T> {
-    inner: Pin<Box<dyn Stream<Item = Result<T>> + Send>>,
-}
-
-impl<T> std::fmt::Debug for CallStream<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CallStream").finish_non_exhaustive()
-    }
-}
-
-impl<T> Stream for CallStream<T> {
-    type Item = Result<T>;
-
-    fn poll_next(
-        mut self: Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Result<T>>> {
-        self.inner.as_mut().poll_next(cx)
-    }
 }
 
 /// How much of a streamed body is kept for error messages.
@@ -977,7 +879,7 @@ impl Connection {
         self.stream_prepared(Ok(call.clone()))
     }
 
-    fn stream_prepared<T>(&self, call: Result<PreparedCall>) -> CallStream<T>
+    pub(crate) fn stream_prepared<T>(&self, call: Result<PreparedCall>) -> CallStream<T>
     where
         T: DeserializeOwned + Send + 'static,
     {
@@ -1042,9 +944,12 @@ impl Connection {
     /// The URL a prepared call goes to (with its query string, which must
     /// never be printed).
     fn target(&self, call: &PreparedCall) -> Result<Uri> {
-        let base = match call.endpoint {
-            Endpoint::Hub => &self.shared.url,
-            Endpoint::SslLogin => &self.shared.login_url,
+        let https = call.force_https || self.shared.force_https.load(Ordering::Relaxed);
+        let base = match (call.endpoint, https) {
+            (Endpoint::Hub, false) => &self.shared.url,
+            (Endpoint::Hub, true) => &self.shared.https_url,
+            (Endpoint::SslLogin, false) => &self.shared.login_url,
+            (Endpoint::SslLogin, true) => &self.shared.https_login_url,
         };
         match &call.query {
             None => Ok(base.clone()),
@@ -1055,25 +960,45 @@ impl Connection {
     }
 
     fn display_url(&self, call: &PreparedCall) -> String {
+        let https = call.force_https || self.shared.force_https.load(Ordering::Relaxed);
+        let base = if https {
+            &self.shared.https_url_text
+        } else {
+            &self.shared.url_text
+        };
         match call.endpoint {
-            Endpoint::Hub => self.shared.url_text.clone(),
-            Endpoint::SslLogin => format!("{}/ssllogin", self.shared.url_text),
+            Endpoint::Hub => base.clone(),
+            Endpoint::SslLogin => format!("{base}/ssllogin"),
         }
     }
 
-    /// The retry loop around attempts.
-    async fn run<C: Consume>(&self, call: &PreparedCall, mut consume: C) -> Result<C::Output> {
+    /// Keeps calls on https from now on (after a certificate or Kerberos
+    /// login, as koji does).
+    pub(crate) fn force_https(&self) {
+        self.shared.force_https.store(true, Ordering::Relaxed);
+    }
+
+    /// Sends a call: with the session's credentials when logged in (see
+    /// `session.rs`), else as it is.
+    async fn run<C: Consume>(&self, call: &PreparedCall, consume: C) -> Result<C::Output> {
+        self.run_with_session(call, consume).await
+    }
+
+    /// The retry loop around attempts, for the call exactly as prepared.
+    pub(crate) async fn run_raw<C: Consume>(
+        &self,
+        call: &PreparedCall,
+        consume: &mut C,
+    ) -> Result<C::Output> {
         let span = tracing::debug_span!(
             "koji_call",
             method = %call.method,
             call_number = call.call_number,
-            attempt = tracing::field::Empty,
         );
         async {
-            let url_text = self.display_url(call);
             let uri = self
                 .target(call)
-                .map_err(|e| e.context(&call.method, &url_text))?;
+                .map_err(|e| e.context(&call.method, &self.display_url(call)))?;
             let timeout = call.timeout.unwrap_or(self.shared.timeout);
             let started = Instant::now();
             let deadline = started + self.shared.deadline;
@@ -1085,10 +1010,11 @@ impl Connection {
             let mut previous: Option<Error> = None;
             loop {
                 attempt += 1;
-                tracing::Span::current().record("attempt", attempt);
                 let remaining = deadline.saturating_duration_since(Instant::now());
                 let limit = timeout.min(remaining);
-                let result = tokio::time::timeout(limit, self.attempt(&uri, call, &mut consume)).await;
+                let result = tokio::time::timeout(limit, self.attempt(&uri, call, &mut *consume))
+                    .instrument(tracing::debug_span!("attempt", n = attempt))
+                    .await;
                 let err = match result {
                     Ok(Ok(out)) => return Ok(out),
                     Ok(Err(e)) => e,
@@ -1101,7 +1027,7 @@ impl Connection {
                     }
                     Err(_) => Error::timeout(TimeoutKind::Response, timeout),
                 };
-                let mut err = err.context(&call.method, &url_text);
+                let mut err = err.context(&call.method, &self.display_url(call));
                 err.set_attempts(attempt);
                 let Some(wait) = self.shared.retry.next(&err, &mut state, retry_transport) else {
                     tracing::debug!(error = %err, "call failed");
@@ -1134,7 +1060,7 @@ impl Connection {
             .await?;
         if let Some(v) = resp
             .headers()
-            .get("koji-version")
+            .get(&KOJI_VERSION)
             .and_then(|v| v.to_str().ok())
         {
             if self.shared.version_header.get().is_none() {
@@ -1192,298 +1118,11 @@ impl Connection {
     }
 }
 
-fn encode_error(method: &str, e: koji_xmlrpc::Error) -> Error {
-    let mut err = Error::new(Kind::Encode).with_source(e);
-    err = err.context(method, "");
-    err
-}
-
-/// Positional arguments as values: a sequence gives its elements, `()` none.
-pub(crate) fn args_to_values(args: &impl Serialize) -> Result<Vec<Value>> {
-    match koji_xmlrpc::to_value(args) {
-        Ok(Value::Array(items)) => Ok(items),
-        Ok(Value::Nil) => Ok(Vec::new()),
-        Ok(_) => Err(Error::new(Kind::Encode).with_source(
-            "positional arguments must be a tuple, array, Vec or () (wrap one argument as `(x,)`)",
-        )),
-        Err(e) => Err(Error::new(Kind::Encode).with_source(e)),
-    }
-}
-
-/// Keyword arguments as a struct: a struct or map gives its members, `()` none.
-pub(crate) fn kwargs_to_struct(kwargs: &impl Serialize) -> Result<Option<Struct>> {
-    match koji_xmlrpc::to_value(kwargs) {
-        Ok(Value::Struct(s)) if s.is_empty() => Ok(None),
-        Ok(Value::Struct(s)) => Ok(Some(s)),
-        Ok(Value::Nil) => Ok(None),
-        Ok(_) => Err(Error::new(Kind::Encode)
-            .with_source("keyword arguments must serialize as a struct or map")),
-        Err(e) => Err(Error::new(Kind::Encode).with_source(e)),
-    }
-}
-
-/// A call under construction: positional arguments, keyword arguments and
-/// per-call options. Await it for a [`Value`], or use [`typed`](Self::typed)
-/// or [`stream`](Self::stream).
-#[must_use = "a call does nothing until it is awaited"]
-pub struct CallBuilder<'c> {
-    conn: &'c Connection,
-    method: String,
-    writer: Option<RequestWriter>,
-    kwargs: Struct,
-    error: Option<Error>,
-    timeout: Option<Duration>,
-    retry: bool,
-    logged_in: Option<bool>,
-}
-
-impl std::fmt::Debug for CallBuilder<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CallBuilder")
-            .field("method", &self.method)
-            .field("kwargs", &self.kwargs.keys().collect::<Vec<_>>())
-            .finish_non_exhaustive()
-    }
-}
-
-impl<'c> CallBuilder<'c> {
-    fn new(conn: &'c Connection, method: &str) -> CallBuilder<'c> {
-        let (writer, error) = match RequestWriter::new(method) {
-            Ok(w) => (Some(w), None),
-            Err(e) => (None, Some(encode_error(method, e))),
-        };
-        CallBuilder {
-            conn,
-            method: method.to_owned(),
-            writer,
-            kwargs: Struct::new(),
-            error,
-            timeout: None,
-            retry: true,
-            logged_in: None,
-        }
-    }
-
-    fn fail(&mut self, e: Error) {
-        if self.error.is_none() {
-            self.error = Some(e.context(&self.method, ""));
-        }
-    }
-
-    /// Appends one positional argument (encoded right away).
-    pub fn arg(mut self, value: impl Serialize) -> Self {
-        if let Some(w) = self.writer.as_mut() {
-            if let Err(e) = w.param(&value) {
-                self.fail(Error::new(Kind::Encode).with_source(e));
-            }
-        }
-        self
-    }
-
-    /// Appends several positional arguments (a tuple, array or `Vec`).
-    pub fn args(mut self, values: impl Serialize) -> Self {
-        match args_to_values(&values) {
-            Ok(values) => {
-                for v in values {
-                    self = self.arg(v);
-                }
-            }
-            Err(e) => self.fail(e),
-        }
-        self
-    }
-
-    /// Sets one keyword argument.
-    pub fn kwarg(mut self, name: &str, value: impl Serialize) -> Self {
-        match koji_xmlrpc::to_value(&value) {
-            Ok(v) => {
-                self.kwargs.insert(name.to_owned(), v);
-            }
-            Err(e) => self.fail(Error::new(Kind::Encode).with_source(e)),
-        }
-        self
-    }
-
-    /// Sets keyword arguments from a struct or map.
-    pub fn kwargs(mut self, values: impl Serialize) -> Self {
-        match kwargs_to_struct(&values) {
-            Ok(Some(s)) => self.kwargs.extend(s),
-            Ok(None) => {}
-            Err(e) => self.fail(e),
-        }
-        self
-    }
-
-    /// Overrides the per-attempt timeout for this call.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
-        self
-    }
-
-    /// Never retry transport failures of this call (see [`PreparedCall::retry`]).
-    pub fn no_retry(mut self) -> Self {
-        self.retry = false;
-        self
-    }
-
-    /// Retry as a logged-in call would be (see [`PreparedCall::logged_in`]).
-    pub fn logged_in(mut self, on: bool) -> Self {
-        self.logged_in = Some(on);
-        self
-    }
-
-    /// Encodes the call without sending it.
-    pub fn prepare(self) -> Result<PreparedCall> {
-        if let Some(e) = self.error {
-            return Err(e);
-        }
-        let Some(mut writer) = self.writer else {
-            return Err(Error::new(Kind::Encode).context(&self.method, ""));
-        };
-        if !self.kwargs.is_empty() {
-            let kw = koji_xmlrpc::kwargs_struct(self.kwargs);
-            writer.param(&kw).map_err(|e| {
-                Error::new(Kind::Encode)
-                    .with_source(e)
-                    .context(&self.method, "")
-            })?;
-        }
-        let mut call = PreparedCall::new(&self.method, writer.finish()).retry(self.retry);
-        if let Some(t) = self.timeout {
-            call = call.timeout(t);
-        }
-        if let Some(l) = self.logged_in {
-            call = call.logged_in(l);
-        }
-        Ok(call)
-    }
-
-    /// Sends the call and decodes the answer into `T`.
-    pub async fn typed<T: DeserializeOwned + Send>(self) -> Result<T> {
-        let conn = self.conn;
-        let call = self.prepare()?;
-        conn.execute_as(&call).await
-    }
-
-    /// Sends the call and streams the items of its array answer (see
-    /// [`Connection::call_stream`]).
-    pub fn stream<T>(self) -> CallStream<T>
-    where
-        T: DeserializeOwned + Send + 'static,
-    {
-        let conn = self.conn.clone();
-        conn.stream_prepared(self.prepare())
-    }
-
-    /// Sends the call and returns the answer as a [`Value`] (same as awaiting
-    /// the builder).
-    pub async fn send(self) -> Result<Value> {
-        self.typed().await
-    }
-}
-
-impl<'c> IntoFuture for CallBuilder<'c> {
-    type Output = Result<Value>;
-    type IntoFuture = Pin<Box<dyn Future<Output = Result<Value>> + Send + 'c>>;
-
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
-
-/// The Koji version of a hub (see [`Connection::hub_version`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HubVersion {
-    text: Option<String>,
-    parts: Option<(u32, u32, u32)>,
-}
-
-impl HubVersion {
-    /// A version from its text (`"1.35.3"`).
-    pub fn from_text(text: &str) -> HubVersion {
-        let mut nums = text
-            .trim()
-            .split(['.', '-', '+', '~'])
-            .map(|p| p.parse::<u32>().ok());
-        let parts = match (nums.next().flatten(), nums.next().flatten()) {
-            (Some(major), Some(minor)) => Some((major, minor, nums.next().flatten().unwrap_or(0))),
-            _ => None,
-        };
-        HubVersion {
-            text: Some(text.trim().to_owned()),
-            parts,
-        }
-    }
-
-    /// A hub too old to say its version (no `getKojiVersion`: before 1.23).
-    pub fn old() -> HubVersion {
-        HubVersion {
-            text: None,
-            parts: None,
-        }
-    }
-
-    /// The version text the hub sent; `None` for an old hub.
-    pub fn text(&self) -> Option<&str> {
-        self.text.as_deref()
-    }
-
-    /// `(major, minor, patch)` when the text could be parsed.
-    pub fn parts(&self) -> Option<(u32, u32, u32)> {
-        self.parts
-    }
-
-    /// Whether the hub is older than 1.23 (it has no `getKojiVersion`).
-    pub fn is_old(&self) -> bool {
-        self.text.is_none()
-    }
-
-    /// Whether the hub is at least `major.minor.patch`. An old hub counts as
-    /// 1.22; an unparsable version text as not at least anything.
-    ///
-    /// ```
-    /// use koji_client::HubVersion;
-    /// assert!(HubVersion::from_text("1.35.3").at_least(1, 31, 0));
-    /// assert!(!HubVersion::old().at_least(1, 23, 0));
-    /// ```
-    pub fn at_least(&self, major: u32, minor: u32, patch: u32) -> bool {
-        let have = match (&self.text, self.parts) {
-            (_, Some(p)) => p,
-            (None, None) => (1, 22, 0),
-            (Some(_), None) => return false,
-        };
-        have >= (major, minor, patch)
-    }
-}
-
-impl std::fmt::Display for HubVersion {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.text {
-            Some(t) => f.write_str(t),
-            None => f.write_str("older than 1.23"),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-
-    #[test]
-    fn hub_versions() {
-        let v = HubVersion::from_text("1.35.3\n");
-        assert_eq!(v.parts(), Some((1, 35, 3)));
-        assert_eq!(v.text(), Some("1.35.3"));
-        assert!(v.at_least(1, 35, 3) && !v.at_least(1, 36, 0));
-        assert_eq!(HubVersion::from_text("1.34").parts(), Some((1, 34, 0)));
-        let odd = HubVersion::from_text("weird");
-        assert_eq!(odd.parts(), None);
-        assert!(!odd.at_least(0, 0, 0));
-        let old = HubVersion::old();
-        assert!(old.is_old() && old.at_least(1, 22, 0) && !old.at_least(1, 23, 0));
-        assert_eq!(old.to_string(), "older than 1.23");
-    }
+    use koji_xmlrpc::Struct;
 
     #[test]
     fn builder_rejects_bad_urls() {

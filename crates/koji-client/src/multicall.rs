@@ -57,9 +57,10 @@
 //!   never sent in parallel (the hub would reject an older call number).
 //! - For parallel authenticated work, give [`lanes`](Multicall::lanes):
 //!   connections with sessions of their own — subsessions of the logged-in
-//!   connection, as koji does for parallel work — each sending its share of
-//!   the chunks one at a time, all lanes at once. Nothing is parallelised
-//!   over one session unless you ask for it this way.
+//!   connection ([`Connection::subsession`]), as koji does for parallel
+//!   work — each sending its share of the chunks one at a time, all lanes
+//!   at once. Nothing is parallelised over one session unless you ask for
+//!   it this way.
 //!
 //! # Strict mode and dynamic results
 //!
@@ -90,7 +91,6 @@ use std::ops::Range;
 use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 
-use bytes::Bytes;
 use http::HeaderMap;
 use koji_xmlrpc::{MulticallWriter, Value};
 use serde::Serialize;
@@ -100,7 +100,8 @@ use tokio::task::JoinSet;
 use tracing::Instrument;
 
 use crate::Connection;
-use crate::connection::{PreparedCall, args_to_values, kwargs_to_struct, looks_like_xmlrpc};
+use crate::call::{PreparedCall, args_to_values, kwargs_to_struct};
+use crate::connection::looks_like_xmlrpc;
 use crate::error::{Error, HubTraceback, Kind, Result};
 use crate::model::{Build, IdOrName, Package, Tag, Task, User};
 use crate::transport::content_type;
@@ -401,10 +402,22 @@ impl Multicall {
     /// [`concurrency`](Self::concurrency) says).
     ///
     /// Meant for logged-in work: give subsessions of the logged-in
-    /// connection (each has its own session and call numbers), so chunks
-    /// can run in parallel without breaking the session rule of one call
-    /// in flight at a time. Without lanes a logged-in connection sends its
-    /// chunks one after another.
+    /// connection ([`Connection::subsession`]; each has its own session and
+    /// call numbers), so chunks can run in parallel without breaking the
+    /// session rule of one call in flight at a time. Without lanes a
+    /// logged-in connection sends its chunks one after another. The
+    /// subsessions stay open for reuse; logging out of the main session
+    /// closes them.
+    ///
+    /// ```no_run
+    /// # async fn demo(koji: koji_client::Connection) -> koji_client::Result<()> {
+    /// koji.login().await?;
+    /// let lanes = vec![koji.subsession().await?, koji.subsession().await?];
+    /// let mut m = koji.multicall().lanes(lanes);
+    /// let tasks: Vec<_> = (1..=5000).map(|id| m.get_task_info(id)).collect();
+    /// m.send().await?;
+    /// # Ok(()) }
+    /// ```
     pub fn lanes(mut self, lanes: impl IntoIterator<Item = Connection>) -> Self {
         self.lanes = lanes.into_iter().collect();
         self
@@ -653,7 +666,7 @@ impl Multicall {
         let calls_total: usize = chunks.iter().map(|c| c.slots.len()).sum();
         let lanes: Vec<Connection> = if !self.lanes.is_empty() {
             std::mem::take(&mut self.lanes)
-        } else if self.conn.is_logged_in() {
+        } else if self.conn.is_logged_in() || self.conn.session_id().is_some() {
             vec![self.conn.clone()]
         } else {
             vec![self.conn.clone(); self.concurrency.min(chunks_total.max(1))]
@@ -809,20 +822,20 @@ struct ChunkReport {
 }
 
 /// The request body of a chunk: the envelope around its calls' bytes.
-fn chunk_body(env: &Envelope, arena: &[u8], bytes: Range<usize>) -> Bytes {
+fn chunk_body(env: &Envelope, arena: &[u8], bytes: Range<usize>) -> Vec<u8> {
     let calls = arena.get(bytes).unwrap_or_default();
     let mut body = Vec::with_capacity(env.head.len() + calls.len() + env.foot.len());
     body.extend_from_slice(&env.head);
     body.extend_from_slice(calls);
     body.extend_from_slice(&env.foot);
-    Bytes::from(body)
+    body
 }
 
 /// Sends one chunk, with the connection's retries (and session, when
 /// logged in), and delivers each call's result to its handle.
 async fn run_chunk(
     conn: Connection,
-    body: Bytes,
+    body: Vec<u8>,
     mut slots: Vec<Box<dyn Slot>>,
     indexes: Vec<usize>,
     strict: bool,

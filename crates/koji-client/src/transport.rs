@@ -32,7 +32,7 @@ use crate::error::{BoxError, Error, Kind, Result, TimeoutKind};
 use crate::tls::TlsContext;
 
 /// Where HTTP proxies come from.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub(crate) enum ProxySettings {
     /// `http_proxy`, `https_proxy`, `all_proxy` and `no_proxy` (either case),
     /// read when the connection is built.
@@ -46,6 +46,40 @@ pub(crate) enum ProxySettings {
         https: Option<String>,
         no_proxy: Option<String>,
     },
+}
+
+/// Shows proxy URLs without their credentials.
+impl std::fmt::Debug for ProxySettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ProxySettings::FromEnv => f.write_str("FromEnv"),
+            ProxySettings::Disabled => f.write_str("Disabled"),
+            ProxySettings::Explicit {
+                http,
+                https,
+                no_proxy,
+            } => f
+                .debug_struct("Explicit")
+                .field("http", &http.as_deref().map(without_userinfo))
+                .field("https", &https.as_deref().map(without_userinfo))
+                .field("no_proxy", no_proxy)
+                .finish(),
+        }
+    }
+}
+
+/// A URL with any `user:password@` part replaced by `***@`.
+fn without_userinfo(url: &str) -> String {
+    let (scheme, rest) = match url.split_once("://") {
+        Some((scheme, rest)) => (format!("{scheme}://"), rest),
+        None => (String::new(), url),
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let authority = rest.get(..authority_end).unwrap_or(rest);
+    match authority.rfind('@') {
+        Some(at) => format!("{scheme}***@{}", rest.get(at + 1..).unwrap_or_default()),
+        None => url.to_owned(),
+    }
 }
 
 impl ProxySettings {
@@ -754,6 +788,22 @@ mod tests {
             run(Decoder::DeflateUndecided(Vec::new()), &split(&raw)).unwrap(),
             text
         );
+    }
+
+    #[test]
+    fn proxy_credentials_stay_out_of_debug() {
+        let p = ProxySettings::Explicit {
+            http: Some("http://user:s3cret@proxy:3128".into()),
+            https: Some("http://proxy:3128/".into()),
+            no_proxy: None,
+        };
+        let shown = format!("{p:?}");
+        assert!(
+            !shown.contains("s3cret") && !shown.contains("user"),
+            "{shown}"
+        );
+        assert!(shown.contains("http://***@proxy:3128"), "{shown}");
+        assert!(shown.contains("http://proxy:3128/"), "{shown}");
     }
 
     #[test]

@@ -577,6 +577,103 @@ async fn logged_in_connections_send_chunks_one_at_a_time_in_order() {
 }
 
 #[tokio::test]
+async fn logged_in_multicall_keeps_call_numbers_increasing() {
+    let hub = TestHub::builder()
+        .password("alice", "alice-password")
+        .start()
+        .await
+        .unwrap();
+    let koji = quick(&hub.url()).build().unwrap();
+    koji.login_password("alice", "alice-password")
+        .await
+        .unwrap();
+    let session = koji.session_id().unwrap();
+    assert_eq!(koji.call("getAPIVersion", ()).await.unwrap(), Value::Int(1));
+
+    let mut m = koji.multicall().max_calls(10).concurrency(8);
+    let handles: Vec<_> = (0..50)
+        .map(|i| {
+            if i % 10 == 3 {
+                m.call::<Option<User>>("getLoggedInUser", ())
+            } else {
+                m.get_user(i64::from(i % 5 + 1))
+            }
+        })
+        .collect();
+    let summary = m.send().await.unwrap();
+    assert_eq!(summary.chunks, 5);
+    assert_eq!(koji.call("getAPIVersion", ()).await.unwrap(), Value::Int(1));
+    for (i, h) in handles.into_iter().enumerate() {
+        let user = h.result().unwrap().unwrap();
+        if i % 10 == 3 {
+            // Each chunk ran in the session.
+            assert_eq!(user.name.as_deref(), Some("alice"));
+        } else {
+            assert_eq!(user.id, Some((i % 5 + 1) as i64));
+        }
+    }
+
+    let calls = hub.session_calls(session);
+    let methods: Vec<&str> = calls.iter().map(|c| c.method.as_str()).collect();
+    assert_eq!(
+        methods,
+        [
+            "getAPIVersion",
+            "system.multicall",
+            "system.multicall",
+            "system.multicall",
+            "system.multicall",
+            "system.multicall",
+            "getAPIVersion"
+        ]
+    );
+    let numbers: Vec<i64> = calls.iter().map(|c| c.callnum.unwrap()).collect();
+    assert!(numbers.windows(2).all(|w| w[0] < w[1]), "{numbers:?}");
+    assert!(calls.iter().all(|c| c.fault_code.is_none()), "{calls:?}");
+}
+
+#[tokio::test]
+async fn subsession_lanes_send_in_parallel_each_on_its_own_session() {
+    let hub = TestHub::builder()
+        .password("alice", "alice-password")
+        .start()
+        .await
+        .unwrap();
+    let koji = quick(&hub.url()).build().unwrap();
+    koji.login_password("alice", "alice-password")
+        .await
+        .unwrap();
+    let lanes = vec![
+        koji.subsession().await.unwrap(),
+        koji.subsession().await.unwrap(),
+    ];
+    let ids: Vec<i64> = lanes.iter().map(|l| l.session_id().unwrap()).collect();
+    let mut m = koji.multicall().max_calls(4).lanes(lanes);
+    let handles: Vec<_> = (0..40)
+        .map(|_| m.call::<Option<User>>("getLoggedInUser", ()))
+        .collect();
+    assert_eq!(m.send().await.unwrap().chunks, 10);
+    for h in handles {
+        assert_eq!(h.result().unwrap().unwrap().name.as_deref(), Some("alice"));
+    }
+    let main_calls = hub.session_calls(koji.session_id().unwrap());
+    assert!(
+        main_calls.iter().all(|c| c.method == "subsession"),
+        "{main_calls:?}"
+    );
+    let mut chunks = 0;
+    for id in ids {
+        let calls = hub.session_calls(id);
+        assert!(!calls.is_empty(), "lane {id} sent nothing");
+        assert!(calls.iter().all(|c| c.method == "system.multicall"));
+        let numbers: Vec<i64> = calls.iter().map(|c| c.callnum.unwrap()).collect();
+        assert!(numbers.windows(2).all(|w| w[0] < w[1]), "{numbers:?}");
+        chunks += calls.len();
+    }
+    assert_eq!(chunks, 10);
+}
+
+#[tokio::test]
 async fn lanes_share_the_chunks() {
     let a = hub().await;
     let b = hub().await;

@@ -109,22 +109,39 @@ impl QueryOpts {
     }
 
     /// Sorts, pages and encodes rows (or counts them).
-    pub(crate) fn finish(&self, mut rows: Vec<Row<'_>>, aliases: &[&str]) -> HubResult<Out> {
+    pub(crate) fn finish(&self, rows: Vec<Row<'_>>, aliases: &[&str]) -> HubResult<Out> {
+        self.finish_iter(rows.into_iter(), aliases)
+    }
+
+    /// Like [`QueryOpts::finish`], without materializing the rows when no
+    /// order is asked for (large unordered answers are encoded as they are
+    /// produced).
+    pub(crate) fn finish_iter<'a>(
+        &self,
+        rows: impl Iterator<Item = Row<'a>>,
+        aliases: &[&str],
+    ) -> HubResult<Out> {
         let terms = self.order_terms(aliases)?;
-        if !terms.is_empty() {
-            sort_rows(&mut rows, &terms);
-        }
-        let start = self.offset.min(rows.len());
-        let end = if self.limit > 0 {
-            (start + self.limit).min(rows.len())
+        let limit = if self.limit > 0 {
+            self.limit
         } else {
-            rows.len()
+            usize::MAX
         };
         if self.count_only {
-            return Ok(Out::Value(Value::Int((end - start) as i64)));
+            return Ok(Out::Value(Value::Int(
+                rows.skip(self.offset).take(limit).count() as i64,
+            )));
         }
-        Ok(Out::Encoded(encode_rows(
-            rows.get(start..end).unwrap_or(&[]),
+        if terms.is_empty() {
+            return Ok(Out::Encoded(encode_iter(
+                rows.skip(self.offset).take(limit),
+                self.as_list,
+            )));
+        }
+        let mut rows: Vec<Row<'a>> = rows.collect();
+        sort_rows(&mut rows, &terms);
+        Ok(Out::Encoded(encode_iter(
+            rows.into_iter().skip(self.offset).take(limit),
             self.as_list,
         )))
     }
@@ -157,6 +174,22 @@ pub(crate) fn sort_rows(rows: &mut [Row<'_>], terms: &[(String, bool)]) {
 /// Encodes rows as an array of structs (or of lists).
 pub(crate) fn encode_rows(rows: &[Row<'_>], as_list: bool) -> Vec<u8> {
     let mut buf = Vec::with_capacity(64 + rows.len() * 1024);
+    buf.extend_from_slice(b"<value><array><data>\n");
+    for r in rows {
+        if as_list {
+            r.write_as_list(&mut buf);
+        } else {
+            r.write(&mut buf);
+        }
+    }
+    buf.extend_from_slice(b"</data></array></value>\n");
+    buf
+}
+
+/// Encodes rows as they come.
+fn encode_iter<'a>(rows: impl Iterator<Item = Row<'a>>, as_list: bool) -> Vec<u8> {
+    let (lo, _) = rows.size_hint();
+    let mut buf = Vec::with_capacity(64 + lo.min(1 << 20) * 1024);
     buf.extend_from_slice(b"<value><array><data>\n");
     for r in rows {
         if as_list {

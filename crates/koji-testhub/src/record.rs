@@ -18,7 +18,8 @@ pub struct RequestRecord {
     /// The request headers in order (names lower-case), with
     /// `koji-session-key` and `authorization` values replaced by `XXXXX`.
     pub headers: Vec<(String, String)>,
-    /// The body size in bytes (as far as it was read).
+    /// The body size in bytes (for a body over the limit, which is not read
+    /// to its end, the announced `Content-Length`).
     pub body_len: usize,
     /// The XML-RPC method, if the body was a well-formed call.
     pub method: Option<String>,

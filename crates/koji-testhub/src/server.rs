@@ -2,6 +2,7 @@
 //! non-POST methods, empty, malformed and too long bodies, the
 //! `Koji-Version` header, and the fault-injection actions.
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -39,27 +40,42 @@ server</strong></p></p>\n</body></html>\n";
 /// A response body: all at once, or cut off with an error (which makes hyper
 /// drop the connection).
 pub(crate) struct Body {
-    chunk: Option<Bytes>,
+    chunks: std::collections::VecDeque<Bytes>,
     fail: bool,
     len: u64,
+    /// Before failing, wait so that hyper flushes what was sent.
+    pause: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 impl Body {
     fn full(b: impl Into<Bytes>) -> Self {
-        let chunk: Bytes = b.into();
+        Body::parts(vec![b.into()])
+    }
+
+    /// A body sent as these parts (no copying into one buffer).
+    fn parts(parts: Vec<Bytes>) -> Self {
         Body {
-            len: chunk.len() as u64,
-            chunk: Some(chunk),
+            len: parts.iter().map(|p| p.len() as u64).sum(),
+            chunks: parts.into_iter().filter(|p| !p.is_empty()).collect(),
             fail: false,
+            pause: None,
         }
     }
 
-    fn cut(b: Bytes, full_len: u64) -> Self {
-        Body {
-            len: full_len,
-            chunk: Some(b),
-            fail: true,
+    /// All parts in one buffer.
+    fn concat(self) -> Bytes {
+        let mut v = Vec::with_capacity(self.len as usize);
+        for c in self.chunks {
+            v.extend_from_slice(&c);
         }
+        Bytes::from(v)
+    }
+
+    fn cut(b: Bytes, full_len: u64) -> Self {
+        let mut body = Body::parts(vec![b]);
+        body.len = full_len;
+        body.fail = true;
+        body
     }
 }
 
@@ -69,14 +85,18 @@ impl hyper::body::Body for Body {
 
     fn poll_frame(
         mut self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
+        cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
-        if let Some(c) = self.chunk.take() {
-            if !c.is_empty() {
-                return Poll::Ready(Some(Ok(Frame::data(c))));
-            }
+        if let Some(c) = self.chunks.pop_front() {
+            return Poll::Ready(Some(Ok(Frame::data(c))));
         }
         if self.fail {
+            let pause = self
+                .pause
+                .get_or_insert_with(|| Box::pin(tokio::time::sleep(Duration::from_millis(50))));
+            if pause.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
             self.fail = false;
             return Poll::Ready(Some(Err(std::io::Error::other(
                 "koji-testhub: connection dropped mid-body (injected)",
@@ -86,7 +106,7 @@ impl hyper::body::Body for Body {
     }
 
     fn is_end_stream(&self) -> bool {
-        self.chunk.is_none() && !self.fail
+        self.chunks.is_empty() && !self.fail
     }
 
     fn size_hint(&self) -> SizeHint {
@@ -107,8 +127,12 @@ impl std::fmt::Display for Dropped {
 impl std::error::Error for Dropped {}
 
 fn reply(status: StatusCode, content_type: &str, body: Vec<u8>, close: bool) -> Response<Body> {
-    let len = body.len();
-    let mut r = Response::new(Body::full(body));
+    reply_parts(status, content_type, Body::full(body), close)
+}
+
+fn reply_parts(status: StatusCode, content_type: &str, body: Body, close: bool) -> Response<Body> {
+    let len = body.len;
+    let mut r = Response::new(body);
     *r.status_mut() = status;
     let h = r.headers_mut();
     h.insert(
@@ -122,6 +146,11 @@ fn reply(status: StatusCode, content_type: &str, body: Vec<u8>, close: bool) -> 
     if let Ok(v) = HeaderValue::from_str(content_type) {
         h.insert(CONTENT_TYPE, v);
     }
+    r
+}
+
+fn without_hub_header(mut r: Response<Body>) -> Response<Body> {
+    r.headers_mut().remove("koji-version");
     r
 }
 
@@ -282,7 +311,13 @@ async fn handle(
         Bytes::new()
     };
     record.body_len = if too_long {
-        hub.cfg.max_request_length + 1
+        // not read to the end: the announced size, else "over the limit"
+        parts
+            .headers
+            .get(CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(hub.cfg.max_request_length + 1)
     } else {
         bytes.len()
     };
@@ -318,22 +353,23 @@ async fn handle(
             hub.log.push(record);
             return Err(Dropped("injected stall ended by shutdown"));
         }
-        Some(Action::BadGateway) => Some(reply(
+        // a proxy's answers: no Koji-Version header
+        Some(Action::BadGateway) => Some(without_hub_header(reply(
             StatusCode::BAD_GATEWAY,
             "text/html; charset=iso-8859-1",
             BAD_GATEWAY_PAGE.as_bytes().to_vec(),
             false,
-        )),
+        ))),
         Some(Action::Status {
             status,
             content_type,
             body,
-        }) => Some(reply(
+        }) => Some(without_hub_header(reply(
             StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             &content_type,
             body.into_bytes(),
             false,
-        )),
+        ))),
         Some(Action::ServerOffline(msg)) => {
             record.fault_code = Some(1014);
             Some(xml(wire::fault_response(
@@ -389,7 +425,7 @@ async fn handle(
 /// (truncated document) or keeping the full one and failing (dropped).
 fn cut_body(resp: Response<Body>, drop_conn: bool) -> Response<Body> {
     let (mut parts, body) = resp.into_parts();
-    let full = body.chunk.unwrap_or_default();
+    let full = body.concat();
     let half = full.slice(..full.len() / 2);
     if drop_conn {
         Response::from_parts(parts, Body::cut(half, full.len() as u64))
@@ -460,7 +496,12 @@ fn answer(
     record.session_id = handled.session_id;
     record.callnum = handled.callnum;
     match handled.out {
-        Ok(out) => xml(wire::response(&out)),
+        Ok(out) => reply_parts(
+            StatusCode::OK,
+            "text/xml",
+            Body::parts(wire::response_parts(out)),
+            false,
+        ),
         Err(e) => {
             record.fault_code = Some(e.code());
             xml(wire::fault_response(e.code(), &e.fault_string()))

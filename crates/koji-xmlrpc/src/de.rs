@@ -5,9 +5,9 @@ use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, IgnoredAny, Visitor};
 
 use crate::error::{Error, ErrorKind};
-use crate::scan::{Next, Scanner, Tag, Text, show};
+use crate::scan::{Next, Scanner, Tag, Text, show, starts, starts_end};
 use crate::text::{self, Int};
-use crate::value::{DATETIME_MARKER, DateTimeEnum, Fault, VALUE_MARKER, Value};
+use crate::value::{DATETIME_MARKER, Fault, Struct, VALUE_MARKER, Value, park};
 use crate::{DecodeOptions, MethodCall};
 
 /// XML-RPC value types.
@@ -58,6 +58,9 @@ pub(crate) struct Deserializer<'de, 's> {
     max_depth: usize,
     vtag: Tag<'s>,
     pending: Option<Kind<'s>>,
+    /// Length of the last struct/array built at each depth: the capacity to reserve for
+    /// the next one (siblings in an array tend to have the same shape).
+    hints: Vec<usize>,
 }
 
 const NO_TAG: Tag<'static> = Tag {
@@ -76,7 +79,257 @@ impl<'de, 's> Deserializer<'de, 's> {
             max_depth: opts.max_depth,
             vtag: NO_TAG,
             pending: None,
+            hints: Vec::new(),
         }
+    }
+
+    fn hint(&self) -> usize {
+        self.hints.get(self.depth).copied().unwrap_or(0).min(1024)
+    }
+
+    fn set_hint(&mut self, n: usize) {
+        if self.hints.len() <= self.depth {
+            self.hints.resize(self.depth + 1, 0);
+        }
+        if let Some(h) = self.hints.get_mut(self.depth) {
+            *h = n;
+        }
+    }
+
+    fn own(&self, t: Text) -> String {
+        match t {
+            Text::Range(a, b) => self.sc.slice(a, b).to_owned(),
+            Text::Owned(s) => s,
+        }
+    }
+
+    /// Builds the current value as a [`Value`], natively (no serde visitor per node).
+    fn build(&mut self) -> Result<Value, Error> {
+        let vraw = self.vtag.raw;
+        match self.open()? {
+            Kind::Untyped(t) => Ok(Value::String(self.own(t))),
+            Kind::Typed(ty, tag) => {
+                let v = match ty {
+                    Ty::Str => {
+                        let t = self.sc.leaf(&tag)?;
+                        Value::String(self.own(t))
+                    }
+                    Ty::Int => match self.leaf_int(&tag)? {
+                        Int::I64(i) => Value::Int(i),
+                        Int::U64(u) => {
+                            return Err(Error::at(
+                                ErrorKind::IntegerOverflow,
+                                format!("integer {u} does not fit in 64 signed bits"),
+                                tag.at,
+                            ));
+                        }
+                    },
+                    Ty::Array => self.build_array(tag)?,
+                    Ty::Struct => self.build_struct(tag)?,
+                    Ty::DateTime => {
+                        let t = self.sc.leaf(&tag)?;
+                        let text = self.own(t);
+                        Value::DateTime(
+                            crate::value::DateTime::new(text).map_err(|e| e.relocate(tag.at))?,
+                        )
+                    }
+                    other => self.typed(other, tag, crate::value::ValueVisitor)?,
+                };
+                self.close(vraw)?;
+                Ok(v)
+            }
+        }
+    }
+
+    fn build_array(&mut self, tag: Tag<'s>) -> Result<Value, Error> {
+        self.enter(tag.at)?;
+        let r = self.build_array_inner(tag);
+        self.depth -= 1;
+        r
+    }
+
+    fn build_array_inner(&mut self, tag: Tag<'s>) -> Result<Value, Error> {
+        if tag.empty {
+            return Ok(Value::Array(Vec::new()));
+        }
+        let b = self.sc.b;
+        let p = self.sc.pos;
+        let data = if starts(b.get(p..).unwrap_or(&[]), b"<data>") {
+            self.sc.pos += 6;
+            Tag {
+                raw: b"data",
+                local: b"data",
+                empty: false,
+                at: p,
+            }
+        } else {
+            self.sc.misc()?;
+            match self.sc.tag()? {
+                Next::End(r) if r == tag.raw => return Ok(Value::Array(Vec::new())),
+                Next::Start(d) if d.local == b"data" => d,
+                Next::Eof => {
+                    return Err(self
+                        .sc
+                        .err(ErrorKind::Truncated, "document ends inside <array>"));
+                }
+                Next::End(_) => return Err(self.sc.err(ErrorKind::Syntax, "mismatched end tag")),
+                Next::Start(_) => return Err(self.sc.err(ErrorKind::Structure, "expected <data>")),
+            }
+        };
+        let mut items = Vec::with_capacity(self.hint());
+        if !data.empty {
+            loop {
+                let index = items.len();
+                self.sc.misc().map_err(|e| e.prepend_index(index))?;
+                let p = self.sc.pos;
+                let vt = if starts(self.sc.b.get(p..).unwrap_or(&[]), b"<value>") {
+                    self.sc.pos += 7;
+                    Tag {
+                        raw: b"value",
+                        local: b"value",
+                        empty: false,
+                        at: p,
+                    }
+                } else {
+                    match self.sc.tag().map_err(|e| e.prepend_index(index))? {
+                        Next::End(r) if r == data.raw => break,
+                        Next::Start(t) if t.local == b"value" => t,
+                        Next::Eof => {
+                            return Err(self
+                                .sc
+                                .err(ErrorKind::Truncated, "document ends inside <data>")
+                                .prepend_index(index));
+                        }
+                        Next::End(_) => {
+                            return Err(self
+                                .sc
+                                .err(ErrorKind::Syntax, "mismatched end tag")
+                                .prepend_index(index));
+                        }
+                        Next::Start(_) => {
+                            return Err(self
+                                .sc
+                                .err(ErrorKind::Structure, "expected <value> or </data>")
+                                .prepend_index(index));
+                        }
+                    }
+                };
+                self.vtag = vt;
+                self.pending = None;
+                let v = self
+                    .build()
+                    .map_err(|e| e.with_offset(vt.at).prepend_index(index))?;
+                items.push(v);
+            }
+        }
+        self.sc.expect_end(tag.raw)?;
+        self.set_hint(items.len());
+        Ok(Value::Array(items))
+    }
+
+    fn build_struct(&mut self, tag: Tag<'s>) -> Result<Value, Error> {
+        self.enter(tag.at)?;
+        let r = self.build_struct_inner(tag);
+        self.depth -= 1;
+        r
+    }
+
+    fn build_struct_inner(&mut self, tag: Tag<'s>) -> Result<Value, Error> {
+        let mut s = Struct::with_capacity(self.hint());
+        if tag.empty {
+            return Ok(Value::Struct(s));
+        }
+        loop {
+            self.sc.misc()?;
+            let p = self.sc.pos;
+            let member = if starts(self.sc.b.get(p..).unwrap_or(&[]), b"<member>\n<name>") {
+                // Python's layout: "<member>\n<name>" in one comparison.
+                self.sc.pos += 8;
+                Tag {
+                    raw: b"member",
+                    local: b"member",
+                    empty: false,
+                    at: p,
+                }
+            } else if starts(self.sc.b.get(p..).unwrap_or(&[]), b"<member>") {
+                self.sc.pos += 8;
+                Tag {
+                    raw: b"member",
+                    local: b"member",
+                    empty: false,
+                    at: p,
+                }
+            } else {
+                match self.sc.tag()? {
+                    Next::End(r) if r == tag.raw => break,
+                    Next::Start(t) if t.local == b"member" => t,
+                    Next::Eof => {
+                        return Err(self
+                            .sc
+                            .err(ErrorKind::Truncated, "document ends inside <struct>"));
+                    }
+                    Next::End(_) => {
+                        return Err(self.sc.err(ErrorKind::Syntax, "mismatched end tag"));
+                    }
+                    Next::Start(_) => {
+                        return Err(self
+                            .sc
+                            .err(ErrorKind::Structure, "expected <member> or </struct>"));
+                    }
+                }
+            };
+            if member.empty {
+                return Err(Error::at(
+                    ErrorKind::Structure,
+                    "<member> without <name>",
+                    member.at,
+                ));
+            }
+            let p = self.sc.pos;
+            let name = if starts(self.sc.b.get(p..).unwrap_or(&[]), b"\n<name>") {
+                self.sc.pos += 7;
+                Tag {
+                    raw: b"name",
+                    local: b"name",
+                    empty: false,
+                    at: p + 1,
+                }
+            } else {
+                self.sc.expect_start(b"name")?
+            };
+            let key = self.sc.leaf(&name)?;
+            let key = self.own(key);
+            let v = (|| {
+                let p = self.sc.pos;
+                let vt = if starts(self.sc.b.get(p..).unwrap_or(&[]), b"\n<value>") {
+                    self.sc.pos += 8;
+                    Tag {
+                        raw: b"value",
+                        local: b"value",
+                        empty: false,
+                        at: p + 1,
+                    }
+                } else {
+                    self.sc.expect_start(b"value")?
+                };
+                self.vtag = vt;
+                self.pending = None;
+                let v = self.build().map_err(|e| e.with_offset(vt.at))?;
+                let p = self.sc.pos;
+                if member.raw == b"member"
+                    && starts(self.sc.b.get(p..).unwrap_or(&[]), b"\n</member>")
+                {
+                    self.sc.pos += 10;
+                } else {
+                    self.sc.expect_end(member.raw)?;
+                }
+                Ok(v)
+            })()
+            .map_err(|e: Error| e.prepend_key(&key))?;
+            s.insert(key, v);
+        }
+        self.set_hint(s.len());
+        Ok(Value::Struct(s))
     }
 
     /// Reads what is inside the current `<value>`.
@@ -91,8 +344,13 @@ impl<'de, 's> Deserializer<'de, 's> {
         let b = self.sc.b;
         let p = self.sc.pos;
         // Fast path: a type tag right after <value>.
-        if b.get(p) == Some(&b'<') && b.get(p + 1).is_some_and(u8::is_ascii_alphabetic) {
-            return self.typed_tag();
+        if b.get(p) == Some(&b'<') {
+            if let Some(k) = self.fast_type(p) {
+                return Ok(k);
+            }
+            if b.get(p + 1).is_some_and(u8::is_ascii_alphabetic) {
+                return self.typed_tag();
+            }
         }
         let text = self.sc.text()?;
         match (b.get(self.sc.pos), b.get(self.sc.pos + 1)) {
@@ -112,6 +370,38 @@ impl<'de, 's> Deserializer<'de, 's> {
                 .sc
                 .err(ErrorKind::Truncated, "document ends inside <value>")),
         }
+    }
+
+    /// Recognises the usual spellings of type tags (`<string>`, `<nil/>`…) at `p`.
+    #[inline(always)]
+    fn fast_type(&mut self, p: usize) -> Option<Kind<'s>> {
+        let rest = self.sc.b.get(p + 1..)?;
+        let (lit, ty, empty): (&'static [u8], Ty, bool) = match rest.first()? {
+            b's' if starts(rest, b"string>") => (b"string", Ty::Str, false),
+            b's' if starts(rest, b"struct>") => (b"struct", Ty::Struct, false),
+            b'i' if starts(rest, b"int>") => (b"int", Ty::Int, false),
+            b'i' if starts(rest, b"i8>") => (b"i8", Ty::Int, false),
+            b'i' if starts(rest, b"i4>") => (b"i4", Ty::Int, false),
+            b'n' if starts(rest, b"nil/>") => (b"nil", Ty::Nil, true),
+            b'd' if starts(rest, b"double>") => (b"double", Ty::Double, false),
+            b'd' if starts(rest, b"dateTime.iso8601>") => {
+                (b"dateTime.iso8601", Ty::DateTime, false)
+            }
+            b'a' if starts(rest, b"array>") => (b"array", Ty::Array, false),
+            b'b' if starts(rest, b"boolean>") => (b"boolean", Ty::Bool, false),
+            b'b' if starts(rest, b"base64>") => (b"base64", Ty::Base64, false),
+            _ => return None,
+        };
+        self.sc.pos = p + 1 + lit.len() + if empty { 2 } else { 1 };
+        Some(Kind::Typed(
+            ty,
+            Tag {
+                raw: lit,
+                local: lit,
+                empty,
+                at: p,
+            },
+        ))
     }
 
     fn typed_tag(&mut self) -> Result<Kind<'s>, Error> {
@@ -135,10 +425,7 @@ impl<'de, 's> Deserializer<'de, 's> {
     #[inline]
     fn close(&mut self, vraw: &[u8]) -> Result<(), Error> {
         let rest = self.sc.b.get(self.sc.pos..).unwrap_or(&[]);
-        if rest.starts_with(b"</")
-            && rest.get(2..2 + vraw.len()) == Some(vraw)
-            && rest.get(2 + vraw.len()) == Some(&b'>')
-        {
+        if starts_end(rest, vraw) {
             self.sc.pos += vraw.len() + 3;
             return Ok(());
         }
@@ -269,7 +556,7 @@ impl<'de, 's> Deserializer<'de, 's> {
         }
         let b = self.sc.b;
         let p = self.sc.pos;
-        let data = if b.get(p..p + 6) == Some(b"<data>") {
+        let data = if starts(b.get(p..).unwrap_or(&[]), b"<data>") {
             self.sc.pos += 6;
             Tag {
                 raw: b"data",
@@ -301,6 +588,8 @@ impl<'de, 's> Deserializer<'de, 's> {
                 done: false,
             };
             let v = visitor.visit_seq(&mut acc)?;
+            let n = acc.index;
+            acc.de.set_hint(n);
             if !acc.done && de::SeqAccess::next_element::<IgnoredAny>(&mut acc)?.is_some() {
                 return Err(Error::at(
                     ErrorKind::Type,
@@ -386,6 +675,10 @@ struct SeqAcc<'a, 'de, 's> {
 impl<'de> de::SeqAccess<'de> for SeqAcc<'_, 'de, '_> {
     type Error = Error;
 
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.de.hint())
+    }
+
     fn next_element_seed<T: DeserializeSeed<'de>>(
         &mut self,
         seed: T,
@@ -398,7 +691,7 @@ impl<'de> de::SeqAccess<'de> for SeqAcc<'_, 'de, '_> {
         sc.misc().map_err(|e| e.prepend_index(index))?;
         let b = sc.b;
         let p = sc.pos;
-        let vt = if b.get(p..p + 7) == Some(b"<value>") {
+        let vt = if starts(b.get(p..).unwrap_or(&[]), b"<value>") {
             sc.pos += 7;
             Tag {
                 raw: b"value",
@@ -469,7 +762,19 @@ impl<'de> de::MapAccess<'de> for MapAcc<'_, 'de, '_> {
         sc.misc()?;
         let b = sc.b;
         let p = sc.pos;
-        let member = if b.get(p..p + 8) == Some(b"<member>") {
+        // Python's layout: "<member>\n<name>" in one comparison.
+        if starts(b.get(p..).unwrap_or(&[]), b"<member>\n<name>") {
+            sc.pos += 15;
+            let name = Tag {
+                raw: b"name",
+                local: b"name",
+                empty: false,
+                at: p + 9,
+            };
+            self.member_raw = b"member";
+            return self.key(name, seed);
+        }
+        let member = if starts(b.get(p..).unwrap_or(&[]), b"<member>") {
             sc.pos += 8;
             Tag {
                 raw: b"member",
@@ -501,8 +806,55 @@ impl<'de> de::MapAccess<'de> for MapAcc<'_, 'de, '_> {
             ));
         }
         let name = sc.expect_start(b"name")?;
-        let key = sc.leaf(&name)?;
         self.member_raw = member.raw;
+        self.key(name, seed)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Error> {
+        let p = self.de.sc.pos;
+        let vt = if starts(self.de.sc.b.get(p..).unwrap_or(&[]), b"\n<value>") {
+            self.de.sc.pos += 8;
+            Tag {
+                raw: b"value",
+                local: b"value",
+                empty: false,
+                at: p + 1,
+            }
+        } else {
+            match self.de.sc.expect_start(b"value") {
+                Ok(t) => t,
+                Err(e) => return Err(self.key_err(e)),
+            }
+        };
+        self.de.vtag = vt;
+        self.de.pending = None;
+        let v = match seed.deserialize(&mut *self.de) {
+            Ok(v) => v,
+            Err(e) => return Err(self.key_err(e.with_offset(vt.at))),
+        };
+        let p = self.de.sc.pos;
+        if self.member_raw == b"member"
+            && starts(self.de.sc.b.get(p..).unwrap_or(&[]), b"\n</member>")
+        {
+            self.de.sc.pos += 10;
+            return Ok(v);
+        }
+        if let Err(e) = self.de.sc.expect_end(self.member_raw) {
+            return Err(self.key_err(e));
+        }
+        Ok(v)
+    }
+}
+
+impl<'de> MapAcc<'_, 'de, '_> {
+    /// Reads a member name whose `<name>` start tag was just read and deserializes it.
+    #[inline(always)]
+    fn key<K: DeserializeSeed<'de>>(
+        &mut self,
+        name: Tag<'_>,
+        seed: K,
+    ) -> Result<Option<K::Value>, Error> {
+        let key = self.de.sc.leaf(&name)?;
         let de_src = self.de.de_src;
         let r = match &key {
             Text::Range(a, b) => match de_src.and_then(|d| d.get(*a..*b)) {
@@ -513,23 +865,6 @@ impl<'de> de::MapAccess<'de> for MapAcc<'_, 'de, '_> {
         };
         self.key = key;
         r.map(Some).map_err(|e| e.with_offset(name.at))
-    }
-
-    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Error> {
-        let vt = match self.de.sc.expect_start(b"value") {
-            Ok(t) => t,
-            Err(e) => return Err(self.key_err(e)),
-        };
-        self.de.vtag = vt;
-        self.de.pending = None;
-        let v = match seed.deserialize(&mut *self.de) {
-            Ok(v) => v,
-            Err(e) => return Err(self.key_err(e.with_offset(vt.at))),
-        };
-        if let Err(e) = self.de.sc.expect_end(self.member_raw) {
-            return Err(self.key_err(e));
-        }
-        Ok(v)
     }
 }
 
@@ -657,25 +992,21 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de, '_> {
         name: &'static str,
         visitor: V,
     ) -> Result<V::Value, Error> {
-        if name == VALUE_MARKER || name == DATETIME_MARKER {
+        if name == VALUE_MARKER {
+            let v = self.build()?;
+            return park(v, visitor);
+        }
+        if name == DATETIME_MARKER {
             let vraw = self.vtag.raw;
             let k = self.open()?;
             if let Kind::Typed(Ty::DateTime, tag) = k {
                 let t = self.datetime(&tag)?;
-                let v = if name == VALUE_MARKER {
-                    let text = self.sc.text_str(&t).to_owned();
-                    visitor.visit_enum(DateTimeEnum(text.into()))?
-                } else {
-                    self.visit_text(t, visitor)?
-                };
+                let v = self.visit_text(t, visitor)?;
                 self.close(vraw)?;
                 return Ok(v);
             }
             self.pending = Some(k);
-            if name == DATETIME_MARKER {
-                return self.deserialize_str(visitor);
-            }
-            return self.deserialize_any(visitor);
+            return self.deserialize_str(visitor);
         }
         visitor.visit_newtype_struct(self)
     }
@@ -1009,20 +1340,16 @@ fn response_doc<'de, T: Deserialize<'de>>(
     Ok(out)
 }
 
-/// Decodes one `<value>…</value>` (a streamed array item) into `T`.
-pub(crate) fn decode_fragment<T: de::DeserializeOwned>(
-    bytes: &[u8],
+/// Decodes the `<value>…</value>` at the start of `s` (a streamed array item) into `T`;
+/// returns it and the number of bytes it took.
+pub(crate) fn decode_item<T: de::DeserializeOwned>(
+    s: &str,
     opts: &DecodeOptions,
-) -> Result<T, Error> {
-    let s = std::str::from_utf8(bytes)
-        .map_err(|e| Error::at(ErrorKind::InvalidUtf8, "invalid UTF-8", e.valid_up_to()))?;
+) -> Result<(T, usize), Error> {
     let mut de = Deserializer::new(s, Some(s), opts);
     de.sc.in_root = true;
     let vt = de.sc.expect_start(b"value")?;
     de.vtag = vt;
     let v = T::deserialize(&mut de)?;
-    if !de.sc.at_eof() {
-        return Err(de.sc.err(ErrorKind::Syntax, "content after the value"));
-    }
-    Ok(v)
+    Ok((v, de.sc.pos))
 }

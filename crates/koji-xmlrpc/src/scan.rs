@@ -75,6 +75,48 @@ pub(crate) struct Scanner<'s> {
     pub(crate) in_root: bool,
 }
 
+/// Whether `rest` starts with `lit` (an inlined loop: these literals are a few bytes
+/// long, where a call to `memcmp` costs more than the comparison).
+#[inline(always)]
+pub(crate) fn starts(rest: &[u8], lit: &[u8]) -> bool {
+    if rest.len() < lit.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < lit.len() {
+        if rest[i] != lit[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// Whether `rest` starts with the end tag `</raw>`.
+#[inline(always)]
+pub(crate) fn starts_end(rest: &[u8], raw: &[u8]) -> bool {
+    rest.len() >= raw.len() + 3
+        && rest[0] == b'<'
+        && rest[1] == b'/'
+        && starts(&rest[2..], raw)
+        && rest[2 + raw.len()] == b'>'
+}
+
+const LO: u64 = 0x0101_0101_0101_0101;
+const HI: u64 = 0x8080_8080_8080_8080;
+
+/// Whether any byte of the word needs a closer look in character data: `<`, `&`, `]`,
+/// a control character (including tab, LF, CR) or a non-ASCII byte.
+#[inline(always)]
+fn word_special(x: u64) -> bool {
+    let eq = |c: u8| {
+        let y = x ^ (LO * u64::from(c));
+        y.wrapping_sub(LO) & !y & HI
+    };
+    let below_space = x.wrapping_sub(LO * 0x20) & !x & HI;
+    (eq(b'<') | eq(b'&') | eq(b']') | below_space | (x & HI)) != 0
+}
+
 fn name_byte(c: u8) -> bool {
     !(is_ws(c) || c == b'/' || c == b'>')
 }
@@ -248,6 +290,12 @@ impl<'s> Scanner<'s> {
         let mut run = start;
         let mut owned: Option<String> = None;
         loop {
+            while let Some(w) = b.get(i..i + 8).and_then(|c| <[u8; 8]>::try_from(c).ok()) {
+                if word_special(u64::from_le_bytes(w)) {
+                    break;
+                }
+                i += 8;
+            }
             while let Some(&c) = b.get(i) {
                 if CLASS[c as usize] != PLAIN {
                     break;
@@ -358,7 +406,7 @@ impl<'s> Scanner<'s> {
 
     /// Skips whitespace, comments and PIs (and character data that decodes to
     /// whitespace); anything else before the next tag is an error.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn misc(&mut self) -> Result<(), Error> {
         let b = self.b;
         let mut i = self.pos;
@@ -367,13 +415,14 @@ impl<'s> Scanner<'s> {
         }
         self.pos = i;
         match b.get(i) {
-            None => return Ok(()),
-            Some(b'<') => match b.get(i + 1) {
-                Some(b'!' | b'?') => {}
-                _ => return Ok(()),
-            },
-            _ => {}
+            None => Ok(()),
+            Some(b'<') if !matches!(b.get(i + 1), Some(b'!' | b'?')) => Ok(()),
+            _ => self.misc_slow(),
         }
+    }
+
+    #[cold]
+    fn misc_slow(&mut self) -> Result<(), Error> {
         let at = self.pos;
         let t = self.text()?;
         if !text::is_all_ws(self.text_str(&t)) {
@@ -563,9 +612,9 @@ impl<'s> Scanner<'s> {
         self.misc()?;
         let rest = self.rest();
         if rest.len() > local.len() + 1
-            && rest.first() == Some(&b'<')
-            && rest.get(1..=local.len()) == Some(local)
-            && rest.get(local.len() + 1) == Some(&b'>')
+            && rest[0] == b'<'
+            && starts(&rest[1..], local)
+            && rest[local.len() + 1] == b'>'
         {
             let at = self.pos;
             self.pos += local.len() + 2;
@@ -587,18 +636,14 @@ impl<'s> Scanner<'s> {
     #[inline]
     pub(crate) fn expect_end(&mut self, raw: &[u8]) -> Result<(), Error> {
         self.misc()?;
-        let rest = self.rest();
-        if rest.len() >= raw.len() + 3
-            && rest.starts_with(b"</")
-            && rest.get(2..2 + raw.len()) == Some(raw)
-            && rest.get(2 + raw.len()) == Some(&b'>')
-        {
+        if starts_end(self.rest(), raw) {
             self.pos += raw.len() + 3;
             return Ok(());
         }
         self.end_slow(raw)
     }
 
+    #[cold]
     fn end_slow(&mut self, raw: &[u8]) -> Result<(), Error> {
         match self.tag()? {
             Next::End(r) if r == raw => Ok(()),
@@ -622,13 +667,8 @@ impl<'s> Scanner<'s> {
         }
         let text = self.text()?;
         // Fast path: the end tag right away.
-        let rest = self.rest();
         let raw = t.raw;
-        if rest.len() >= raw.len() + 3
-            && rest.starts_with(b"</")
-            && rest.get(2..2 + raw.len()) == Some(raw)
-            && rest.get(2 + raw.len()) == Some(&b'>')
-        {
+        if starts_end(self.rest(), raw) {
             self.pos += raw.len() + 3;
             return Ok(text);
         }

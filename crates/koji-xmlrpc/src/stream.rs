@@ -5,6 +5,7 @@ use std::marker::PhantomData;
 use serde::de::DeserializeOwned;
 
 use crate::error::{Error, ErrorKind};
+use crate::scan::Scanner;
 use crate::text;
 use crate::{DecodeOptions, Value};
 
@@ -48,15 +49,21 @@ enum Phase {
 /// ```
 pub struct ArrayStreamDecoder<T> {
     opts: DecodeOptions,
-    buf: Vec<u8>,
+    /// The unconsumed input, already checked to be UTF-8.
+    buf: String,
+    /// The start of a UTF-8 sequence split by a chunk boundary.
+    carry: Vec<u8>,
+    /// Absolute offset of invalid UTF-8, once seen.
+    bad_utf8: Option<usize>,
+    /// Bytes available at the last attempt to decode the current item (which needed more).
+    tried: usize,
     /// Absolute offset of `buf[0]` in the document.
     base: usize,
     /// Scan position in `buf`.
     pos: usize,
     phase: Phase,
-    /// Start (in `buf`) and element depth of the item being scanned.
+    /// Start (in `buf`) of an item waiting for more input.
     item_start: Option<usize>,
-    item_depth: usize,
     /// Index of the next item.
     index: usize,
     /// The document with the items cut out: checked as a whole at the end.
@@ -85,7 +92,7 @@ impl<T: DeserializeOwned> Default for ArrayStreamDecoder<T> {
 /// A token found by the skimmer.
 enum Tok<'b> {
     /// Character data (possibly only part of a run).
-    Text(&'b [u8]),
+    Text,
     /// Start tag: local name, whether self-closing.
     Start(&'b [u8], bool),
     End(&'b [u8]),
@@ -103,12 +110,14 @@ impl<T: DeserializeOwned> ArrayStreamDecoder<T> {
     pub fn with_options(opts: DecodeOptions) -> Self {
         ArrayStreamDecoder {
             opts,
-            buf: Vec::new(),
+            buf: String::new(),
+            carry: Vec::new(),
+            bad_utf8: None,
+            tried: 0,
             base: 0,
             pos: 0,
             phase: Phase::Prolog(0),
             item_start: None,
-            item_depth: 0,
             index: 0,
             frame: Vec::new(),
             eof: false,
@@ -121,7 +130,8 @@ impl<T: DeserializeOwned> ArrayStreamDecoder<T> {
     pub fn feed(&mut self, chunk: &[u8]) {
         // Drop what has been consumed before growing the buffer.
         let keep_from = self.item_start.unwrap_or(self.pos);
-        if keep_from > 0 && keep_from >= self.buf.len() / 2 {
+        if keep_from > 0 && keep_from >= self.buf.len() / 2 && self.buf.is_char_boundary(keep_from)
+        {
             self.buf.drain(..keep_from);
             self.base += keep_from;
             self.pos -= keep_from;
@@ -129,7 +139,31 @@ impl<T: DeserializeOwned> ArrayStreamDecoder<T> {
                 *s -= keep_from;
             }
         }
-        self.buf.extend_from_slice(chunk);
+        if self.bad_utf8.is_some() {
+            return;
+        }
+        let joined;
+        let bytes = if self.carry.is_empty() {
+            chunk
+        } else {
+            let mut j = std::mem::take(&mut self.carry);
+            j.extend_from_slice(chunk);
+            joined = j;
+            &joined[..]
+        };
+        match std::str::from_utf8(bytes) {
+            Ok(s) => self.buf.push_str(s),
+            Err(e) => {
+                let good = e.valid_up_to();
+                self.buf
+                    .push_str(std::str::from_utf8(bytes.get(..good).unwrap_or(&[])).unwrap_or(""));
+                match e.error_len() {
+                    // An incomplete sequence at the end: wait for the rest.
+                    None => self.carry = bytes.get(good..).unwrap_or(&[]).to_vec(),
+                    Some(_) => self.bad_utf8 = Some(self.base + self.buf.len()),
+                }
+            }
+        }
     }
 
     /// How many items have been returned so far.
@@ -158,17 +192,16 @@ impl<T: DeserializeOwned> ArrayStreamDecoder<T> {
         }
     }
 
-    /// Signals the end of the body. Fails if the document is incomplete or malformed
-    /// (after this, [`next_item`](Self::next_item) returns the remaining items).
+    /// Signals the end of the body. After this, [`next_item`](Self::next_item) returns the
+    /// remaining items and then reports an incomplete (truncated) or malformed end of the
+    /// document as an error; it returns `Ok(None)` once everything has been checked, when
+    /// [`is_done`](Self::is_done) becomes true. Fails only if the decoder already failed.
     pub fn finish(&mut self) -> Result<(), Error> {
         self.eof = true;
         if self.failed {
             return Err(Error::new(ErrorKind::Syntax, "the stream already failed"));
         }
-        match self.phase {
-            Phase::Prolog(_) | Phase::Items | Phase::Epilog | Phase::Fault => Ok(()),
-            Phase::Done => Ok(()),
-        }
+        Ok(())
     }
 
     fn abs(&self, p: usize) -> usize {
@@ -177,14 +210,14 @@ impl<T: DeserializeOwned> ArrayStreamDecoder<T> {
 
     /// Reads the next token at `self.pos` (None: need more input).
     fn token(&self) -> Result<Option<(Tok<'_>, usize)>, Error> {
-        let b = &self.buf;
+        let b = self.buf.as_bytes();
         let p = self.pos;
         let Some(&first) = b.get(p) else {
             return Ok(None);
         };
         if first != b'<' {
             let end = memchr::memchr(b'<', b.get(p..).unwrap_or(&[])).map_or(b.len(), |i| p + i);
-            return Ok(Some((Tok::Text(b.get(p..end).unwrap_or(&[])), end)));
+            return Ok(Some((Tok::Text, end)));
         }
         let rest = b.get(p..).unwrap_or(&[]);
         let find = |pat: &[u8], from: usize| {
@@ -299,7 +332,7 @@ impl<T: DeserializeOwned> ArrayStreamDecoder<T> {
             match self.phase {
                 Phase::Done => return Ok(None),
                 Phase::Fault | Phase::Epilog => {
-                    let rest = self.buf.get(self.pos..).unwrap_or(&[]).to_vec();
+                    let rest = self.buf.as_bytes().get(self.pos..).unwrap_or(&[]).to_vec();
                     self.frame.extend_from_slice(&rest);
                     self.pos = self.buf.len();
                     self.too_big()?;
@@ -334,7 +367,7 @@ impl<T: DeserializeOwned> ArrayStreamDecoder<T> {
                     let start = self.pos;
                     let mut to_phase = None;
                     match tok {
-                        Tok::Text(_) | Tok::Misc => {}
+                        Tok::Text | Tok::Misc => {}
                         Tok::Start(name, empty) => {
                             let want = PATH.get(usize::from(step)).copied().unwrap_or(b"");
                             if step == 1 && name == b"fault" {
@@ -375,7 +408,7 @@ impl<T: DeserializeOwned> ArrayStreamDecoder<T> {
                             ));
                         }
                     }
-                    let bytes = self.buf.get(start..next).unwrap_or(&[]).to_vec();
+                    let bytes = self.buf.as_bytes().get(start..next).unwrap_or(&[]).to_vec();
                     self.frame.extend_from_slice(&bytes);
                     self.pos = next;
                     if let Some(ph) = to_phase {
@@ -384,89 +417,85 @@ impl<T: DeserializeOwned> ArrayStreamDecoder<T> {
                 }
                 Phase::Items => {
                     self.too_big()?;
-                    let Some((tok, next)) = self.token()? else {
+                    if let Some(at) = self.bad_utf8 {
+                        if self.base + self.buf.len() <= at {
+                            return Err(Error::at(ErrorKind::InvalidUtf8, "invalid UTF-8", at)
+                                .prepend_path(&format!("params[0][{}]", self.index)));
+                        }
+                    }
+                    // Whitespace and comments between items (checked like anywhere else).
+                    let rest = self.buf.get(self.pos..).unwrap_or("");
+                    let mut sc = Scanner::new(rest);
+                    sc.in_root = true;
+                    match sc.misc() {
+                        Ok(()) => {}
+                        Err(e) if e.kind() == ErrorKind::Truncated && !self.eof => return Ok(None),
+                        Err(e) => return Err(self.item_error(e)),
+                    }
+                    self.pos += sc.pos;
+                    let rest = self.buf.get(self.pos..).unwrap_or("");
+                    if rest.is_empty() {
                         if self.eof {
                             return Err(self.truncated());
                         }
                         return Ok(None);
-                    };
-                    let start = self.pos;
-                    if let Some(item_start) = self.item_start {
-                        match tok {
-                            Tok::Start(_, true) | Tok::Text(_) | Tok::Misc => {}
-                            Tok::Start(_, false) => {
-                                self.item_depth += 1;
+                    }
+                    if rest.starts_with("</") {
+                        let start = self.pos;
+                        match self.token()? {
+                            None if self.eof => return Err(self.truncated()),
+                            None => return Ok(None),
+                            Some((Tok::End(name), next)) if name == b"data" => {
+                                let bytes =
+                                    self.buf.as_bytes().get(start..next).unwrap_or(&[]).to_vec();
+                                self.frame.extend_from_slice(&bytes);
+                                self.pos = next;
+                                self.phase = Phase::Epilog;
                             }
-                            Tok::End(_) => {
-                                self.item_depth -= 1;
+                            Some(_) => {
+                                return Err(Error::at(
+                                    ErrorKind::Structure,
+                                    "expected <value> or </data>",
+                                    self.abs(start),
+                                )
+                                .prepend_path(&format!("params[0][{}]", self.index)));
                             }
-                        }
-                        self.pos = next;
-                        if self.item_depth == 0 {
-                            self.item_start = None;
-                            let item = self.decode_item(item_start, next)?;
-                            return Ok(Some(item));
                         }
                         continue;
                     }
-                    match tok {
-                        Tok::Text(t) if !t.iter().all(|&c| text::is_ws(c)) => {
-                            return Err(Error::at(
-                                ErrorKind::Syntax,
-                                "text between array items",
-                                self.abs(start),
-                            )
-                            .prepend_path(&format!("params[0][{}]", self.index)));
+                    // An item: decode it from the buffer; if it is not all there yet, wait
+                    // until the buffer has doubled (so a huge item costs linear time).
+                    let avail = rest.len();
+                    if !self.eof && self.tried > 0 && avail < 2 * self.tried {
+                        return Ok(None);
+                    }
+                    match crate::de::decode_item::<T>(rest, &self.opts) {
+                        Ok((item, used)) => {
+                            self.pos += used;
+                            self.index += 1;
+                            self.tried = 0;
+                            self.item_start = None;
+                            return Ok(Some(item));
                         }
-                        Tok::Text(_) | Tok::Misc => {
-                            // Between items: whitespace, comments and PIs go to the frame check.
-                            let bytes = self.buf.get(start..next).unwrap_or(&[]).to_vec();
-                            self.frame.extend_from_slice(&bytes);
-                            self.pos = next;
+                        Err(e) if e.kind() == ErrorKind::Truncated && !self.eof => {
+                            self.tried = avail;
+                            self.item_start = Some(self.pos);
+                            return Ok(None);
                         }
-                        Tok::Start(name, empty) if name == b"value" => {
-                            self.pos = next;
-                            if empty {
-                                let item = self.decode_item(start, next)?;
-                                return Ok(Some(item));
-                            }
-                            self.item_start = Some(start);
-                            self.item_depth = 1;
-                        }
-                        Tok::End(name) if name == b"data" => {
-                            let bytes = self.buf.get(start..next).unwrap_or(&[]).to_vec();
-                            self.frame.extend_from_slice(&bytes);
-                            self.pos = next;
-                            self.phase = Phase::Epilog;
-                        }
-                        _ => {
-                            return Err(Error::at(
-                                ErrorKind::Structure,
-                                "expected <value> or </data>",
-                                self.abs(start),
-                            )
-                            .prepend_path(&format!("params[0][{}]", self.index)));
-                        }
+                        Err(e) => return Err(self.item_error(e)),
                     }
                 }
             }
         }
     }
 
-    fn decode_item(&mut self, start: usize, end: usize) -> Result<T, Error> {
-        let i = self.index;
-        let abs = self.abs(start);
-        let bytes = self.buf.get(start..end).unwrap_or(&[]);
-        let t = crate::de::decode_fragment::<T>(bytes, &self.opts).map_err(|e| {
-            let off = e.offset().unwrap_or(0);
-            e.relocate(abs + off)
-                .prepend_path(&format!("params[0][{i}]"))
-        })?;
-        self.index += 1;
-        Ok(t)
+    fn item_error(&self, e: Error) -> Error {
+        let off = e.offset().unwrap_or(0);
+        let abs = self.abs(self.pos) + off;
+        e.relocate(abs)
+            .prepend_path(&format!("params[0][{}]", self.index))
     }
 }
-
 #[cfg(feature = "stream")]
 mod futures_adapter {
     use futures_core::Stream;

@@ -248,6 +248,16 @@ pub(crate) enum Int {
 /// Parses `<int>`/`<i4>`/`<i8>` text (surrounding whitespace and a sign allowed, as
 /// Python's `int()`). Errors carry the kind and message.
 pub(crate) fn parse_int(text: &str) -> Result<Int, (ErrorKind, String)> {
+    // Fast path: up to 18 digits with an optional minus sign.
+    let b = text.as_bytes();
+    let (neg, d) = match b.first() {
+        Some(b'-') => (true, b.get(1..).unwrap_or(&[])),
+        _ => (false, b),
+    };
+    if !d.is_empty() && d.len() <= 18 && d.iter().all(u8::is_ascii_digit) {
+        let v = d.iter().fold(0i64, |v, &c| v * 10 + i64::from(c - b'0'));
+        return Ok(Int::I64(if neg { -v } else { v }));
+    }
     let t = trim_ws(text);
     let (neg, digits) = match t.as_bytes().first() {
         Some(b'-') => (true, t.get(1..).unwrap_or("")),
@@ -297,10 +307,12 @@ fn overflow_msg(text: &str) -> (ErrorKind, String) {
 
 /// Parses `<double>` text (exponents, `inf`, `-inf`, `nan` accepted, as Python's `float()`).
 pub(crate) fn parse_double(text: &str) -> Result<f64, (ErrorKind, String)> {
-    let t = trim_ws(text);
-    // Rust's parser accepts what Python's float() does for the forms XML-RPC peers send,
-    // but not "infinity" spelled with a sign and other case oddities? It does; keep it.
-    t.parse::<f64>().map_err(|_| {
+    // Rust's parser takes exponents, inf, infinity and nan (any case, signed) like
+    // Python's float(); surrounding whitespace is trimmed first.
+    if let Ok(d) = text.parse::<f64>() {
+        return Ok(d);
+    }
+    trim_ws(text).parse::<f64>().map_err(|_| {
         (
             ErrorKind::InvalidValue,
             format!("invalid double {:?}", crate::error::truncate(text, 40)),

@@ -16,6 +16,59 @@ pub type Struct = indexmap::IndexMap<String, Value>;
 pub(crate) const DATETIME_MARKER: &str = "$koji_xmlrpc::DateTime";
 /// Newtype-struct name through which [`Value`] asks this crate's deserializers for dateTimes.
 pub(crate) const VALUE_MARKER: &str = "$koji_xmlrpc::Value";
+/// Enum variant name through which this crate's XML deserializer hands over a [`Value`] it
+/// built directly (see [`park`]).
+pub(crate) const PARKED_MARKER: &str = "$koji_xmlrpc::Parked";
+
+thread_local! {
+    static PARKED: std::cell::Cell<Option<Value>> = const { std::cell::Cell::new(None) };
+}
+
+/// Hands `v` to [`ValueVisitor`] through `visit_enum` with the [`PARKED_MARKER`] variant.
+///
+/// The XML decoder builds `Value` trees natively (much faster than value-by-value through
+/// serde); serde can only pass data to a visitor by deserializing it again, so the tree is
+/// left in a thread-local slot for the duration of the `visit_enum` call and taken by
+/// `ValueVisitor`. The slot is always emptied afterwards.
+pub(crate) fn park<'de, V: Visitor<'de>>(v: Value, visitor: V) -> Result<V::Value, Error> {
+    PARKED.with(|p| p.set(Some(v)));
+    let r = visitor.visit_enum(ParkedEnum);
+    PARKED.with(|p| drop(p.take()));
+    r
+}
+
+struct ParkedEnum;
+
+impl<'de> EnumAccess<'de> for ParkedEnum {
+    type Error = Error;
+    type Variant = Self;
+    fn variant_seed<V: de::DeserializeSeed<'de>>(self, seed: V) -> Result<(V::Value, Self), Error> {
+        let tag = seed.deserialize(de::value::BorrowedStrDeserializer::<Error>::new(
+            PARKED_MARKER,
+        ))?;
+        Ok((tag, self))
+    }
+}
+
+impl<'de> VariantAccess<'de> for ParkedEnum {
+    type Error = Error;
+    fn unit_variant(self) -> Result<(), Error> {
+        Ok(())
+    }
+    fn newtype_variant_seed<T: de::DeserializeSeed<'de>>(self, _: T) -> Result<T::Value, Error> {
+        Err(de::Error::custom("expected a Value"))
+    }
+    fn tuple_variant<V: Visitor<'de>>(self, _len: usize, _v: V) -> Result<V::Value, Error> {
+        Err(de::Error::custom("expected a Value"))
+    }
+    fn struct_variant<V: Visitor<'de>>(
+        self,
+        _f: &'static [&'static str],
+        _v: V,
+    ) -> Result<V::Value, Error> {
+        Err(de::Error::custom("expected a Value"))
+    }
+}
 
 /// Any XML-RPC value.
 #[derive(Debug, Clone, PartialEq)]
@@ -587,6 +640,12 @@ impl<'de> Visitor<'de> for ValueVisitor {
     /// Only this crate's deserializers call this, for a `<dateTime.iso8601>` value.
     fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<Value, A::Error> {
         let (tag, variant): (String, _) = data.variant()?;
+        if tag == PARKED_MARKER {
+            variant.unit_variant()?;
+            return PARKED
+                .with(|p| p.take())
+                .ok_or_else(|| de::Error::custom("no value was handed over"));
+        }
         if tag == DATETIME_MARKER {
             let text: String = variant.newtype_variant()?;
             DateTime::new(text)

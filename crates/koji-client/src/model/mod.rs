@@ -66,7 +66,7 @@
 //! | `Build.url` | [`Build::url`]`(weburl)` |
 //! | `Build.gitbuildhash` | [`Build::gitbuildhash`] |
 //! | `Build.task_id` (with the `extra.container_koji_task_id` fallback) | [`Build::task_id`] (the raw member is the field `task_id`) |
-//! | `Build.estimate_completion()` | later: Connection (estimates) |
+//! | `Build.estimate_completion()` | [`Build::estimate_completion`]`(&inputs)`, over data ([`crate::estimate`]); fetching: [`crate::estimate::estimate_build_completion`] |
 //! | `Build.tags()`, `Build.target()`, `Build.task()` | later: Connection |
 //! | — | [`Build::nvr`], [`Build::build_id`], [`Build::state_name`], [`Build::created`], [`Build::promoted`], [`Build::is_container`] |
 //! | `Task.arch` | [`Task::arch`] (from the request; the field `arch` is the hub's column) |
@@ -82,10 +82,12 @@
 //! | `Task.tag` | [`Task::tag`] → [`IdOrName`] |
 //! | `Task.target` | [`Task::target`] |
 //! | `Task.url` | [`Task::url`]`(weburl)` |
-//! | `Task.estimate_completion()`, `.estimate_duration()`, `.estimate_descendents()` | later: Connection (estimates) |
+//! | `Task.estimate_completion()`, `.estimate_duration()`, `.estimate_descendents()` | [`Task::estimate_completion`]`(&inputs)` (which follows the descendents), [`Task::estimate_duration`]`(&inputs)`; fetching: [`crate::estimate::estimate_task_completion`] |
 //! | `Task.descendents()` | later: Connection; the reply decodes into [`TaskDescendents`] |
 //! | — | [`Task::method`], [`Task::outcome`] (`listTasks` results, decoded or raw) |
-//! | `Channel.hosts()`, `.tasks()`, `.total_capacity()` | later: Connection |
+//! | `Channel.hosts()`, `.tasks()` | [`crate::estimate::channel_snapshot`] fetches both for the estimates; general listing: later: Connection |
+//! | `Channel.total_capacity()` | [`crate::estimate::ChannelSnapshot::total_capacity`] |
+//! | `estimates.average_build_duration(s)`, `average_last_builds` | [`crate::estimate::average_build_duration`], [`crate::estimate::average_build_durations`] (one round trip, containers and RPMs mixed), [`crate::estimate::average_of_builds`] |
 //! | — | [`Channel::url`], [`Host::url`], [`User::url`], [`Tag::url`], [`BuildTarget::url`], [`Repo::url`] |
 //! | `Package.url` | [`Package::url`] |
 //! | `build_states.to_str(n)`, `task_states.to_str(n)` | `Display` of [`BuildState`], [`TaskState`] |

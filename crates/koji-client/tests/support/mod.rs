@@ -170,6 +170,25 @@ impl Server {
         Server::start_inner(script, Some(Arc::new(acceptor.build()))).await
     }
 
+    /// An https server that demands a client certificate signed by `client_ca`
+    /// during the handshake (like the realhub's :8443).
+    pub async fn start_tls_client_auth(
+        script: Vec<Action>,
+        cert: &TestCert,
+        client_ca: &TestCert,
+    ) -> Server {
+        let mut acceptor = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls_server()).unwrap();
+        acceptor.set_certificate(&cert.cert).unwrap();
+        acceptor.set_private_key(&cert.key).unwrap();
+        let mut store = openssl::x509::store::X509StoreBuilder::new().unwrap();
+        store.add_cert(client_ca.cert.clone()).unwrap();
+        acceptor.set_verify_cert_store(store.build()).unwrap();
+        acceptor.set_verify(
+            openssl::ssl::SslVerifyMode::PEER | openssl::ssl::SslVerifyMode::FAIL_IF_NO_PEER_CERT,
+        );
+        Server::start_inner(script, Some(Arc::new(acceptor.build()))).await
+    }
+
     async fn start_inner(script: Vec<Action>, tls: Option<Arc<SslAcceptor>>) -> Server {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let server = Server {
@@ -466,6 +485,30 @@ pub fn server_cert(ca: &TestCert) -> TestCert {
         cert: b.build(),
         key,
     }
+}
+
+/// A client certificate for `CN=name` signed by `ca`, as one PEM file's
+/// content: certificate then PKCS#8 key (koji's `cert` option).
+pub fn client_pem(ca: &TestCert, name: &str) -> Vec<u8> {
+    let key = new_key();
+    let mut n = X509NameBuilder::new().unwrap();
+    n.append_entry_by_text("CN", name).unwrap();
+    let n = n.build();
+    let mut b = X509::builder().unwrap();
+    b.set_version(2).unwrap();
+    b.set_serial_number(&BigNum::from_u32(3).unwrap().to_asn1_integer().unwrap())
+        .unwrap();
+    b.set_subject_name(&n).unwrap();
+    b.set_issuer_name(ca.cert.subject_name()).unwrap();
+    b.set_pubkey(&key).unwrap();
+    b.set_not_before(&Asn1Time::days_from_now(0).unwrap())
+        .unwrap();
+    b.set_not_after(&Asn1Time::days_from_now(2).unwrap())
+        .unwrap();
+    b.sign(&ca.key, MessageDigest::sha256()).unwrap();
+    let mut pem = b.build().to_pem().unwrap();
+    pem.extend_from_slice(&key.private_key_to_pem_pkcs8().unwrap());
+    pem
 }
 
 /// Writes `pem` to a fresh file in a temporary directory that lives as long

@@ -273,34 +273,43 @@ impl Dataset {
                 .unwrap_or_default(),
             );
         }
-        for (i, name) in tag_names.iter().enumerate().skip(1) {
-            let parent = if name.starts_with("f40-updates-") {
-                4
-            } else {
-                1
-            };
-            let pname = tag_names[parent as usize - 1];
-            let link = |child_key: &str, child: i64| {
-                strct(vec![
-                    ("intransitive", Value::Bool(false)),
-                    ("maxdepth", Value::Nil),
-                    ("name", s(pname)),
-                    ("noconfig", Value::Bool(false)),
-                    ("parent_id", Value::Int(parent)),
-                    ("pkg_filter", s("")),
-                    ("priority", Value::Int(0)),
-                    (child_key, Value::Int(child)),
-                ])
-            };
-            let id = i as i64 + 1;
-            ds.inheritance.insert(id, vec![link("child_id", id)]);
-            let mut full = link("child_id", id);
-            if let Value::Struct(m) = &mut full {
+        // inheritance: f40-updates-candidate -> f40-updates -> f40, the rest -> f40
+        let parent_of = |id: i64| -> Option<i64> {
+            match id {
+                1 => None,
+                5 => Some(4),
+                _ => Some(1),
+            }
+        };
+        let link = |child: i64, parent: i64, depth: i64, full: bool| {
+            let mut m = Struct::new();
+            m.insert("intransitive".into(), Value::Bool(false));
+            m.insert("maxdepth".into(), Value::Nil);
+            m.insert("name".into(), s(tag_names[parent as usize - 1]));
+            m.insert("noconfig".into(), Value::Bool(false));
+            m.insert("parent_id".into(), Value::Int(parent));
+            m.insert("pkg_filter".into(), s(""));
+            m.insert("priority".into(), Value::Int(0));
+            m.insert("child_id".into(), Value::Int(child));
+            if full {
                 m.insert("nextdepth".into(), Value::Nil);
-                m.insert("currdepth".into(), Value::Int(1));
+                m.insert("currdepth".into(), Value::Int(depth));
                 m.insert("filter".into(), Value::Array(vec![]));
             }
-            ds.full_inheritance.insert(id, vec![full]);
+            Value::Struct(m)
+        };
+        for id in 1..=tag_names.len() as i64 {
+            if let Some(p) = parent_of(id) {
+                ds.inheritance.insert(id, vec![link(id, p, 1, false)]);
+            }
+            let mut full = Vec::new();
+            let (mut child, mut depth) = (id, 1);
+            while let Some(p) = parent_of(child) {
+                full.push(link(child, p, depth, true));
+                child = p;
+                depth += 1;
+            }
+            ds.full_inheritance.insert(id, full);
         }
 
         // packages
@@ -783,9 +792,14 @@ impl Dataset {
                 ("tag_id", Value::Int(1)),
                 ("tag_name", s("f40")),
             ]);
-            let entry = ds.tag_packages.entry(1).or_default();
-            entry.0.push(row.clone());
-            entry.1.push(row);
+            for tag in 1..=tag_names.len() as i64 {
+                let entry = ds.tag_packages.entry(tag).or_default();
+                if tag == 1 {
+                    entry.0.push(row.clone());
+                }
+                // every tag inherits f40's package list
+                entry.1.push(row.clone());
+            }
             let mut m = Struct::new();
             m.insert("blocked".into(), Value::Bool(false));
             m.insert("extra_arches".into(), Value::Nil);

@@ -10,7 +10,7 @@ use crate::dispatch::Ctx;
 use crate::fault::{Exc, HubResult};
 use crate::py;
 use crate::query::{self, QueryOpts};
-use crate::wire::{Out, Row};
+use crate::wire::Out;
 
 /// The aliases of `listBuilds` (valid `order` terms).
 pub(crate) const LIST_BUILD_ALIASES: &[&str] = &[
@@ -219,7 +219,7 @@ pub(super) fn list_builds(ctx: &mut Ctx<'_>, a: Args) -> HubResult<Out> {
         None => true,
         Some(b) => x.is_some_and(|x| x > b),
     };
-    let rows: Vec<Row<'_>> = ds
+    let rows = ds
         .builds
         .iter()
         .filter(|b| package_id.is_none_or(|p| b.package_id == p))
@@ -256,9 +256,8 @@ pub(super) fn list_builds(ctx: &mut Ctx<'_>, a: Args) -> HubResult<Out> {
         .filter(|b| cg_id.is_none_or(|c| b.cg_id == Some(c)))
         .filter(|b| btype.as_ref().is_none_or(|t| b.has_btype(t)))
         .filter(|b| draft.is_none_or(|d| b.draft == d))
-        .map(Build::list_row)
-        .collect();
-    q.finish(rows, LIST_BUILD_ALIASES)
+        .map(Build::list_row);
+    q.finish_iter(rows, LIST_BUILD_ALIASES)
 }
 
 fn find_cg(map: &Struct, info: &Value) -> Option<i64> {

@@ -318,11 +318,10 @@ pub(super) fn list_tasks(ctx: &mut Ctx<'_>, a: Args) -> HubResult<Out> {
         }
         true
     };
-    let rows: Vec<Row<'_>> = ds
+    let rows = ds
         .tasks
         .iter()
         .filter(|t| keep(t))
-        .map(|t| t.list_row(decode))
-        .collect();
-    q.finish(rows, LIST_TASK_ALIASES)
+        .map(|t| t.list_row(decode));
+    q.finish_iter(rows, LIST_TASK_ALIASES)
 }

@@ -1,0 +1,472 @@
+//! An AMQP 0-9-1 consumer for fedora-messaging (cargo feature `amqp`).
+//!
+//! Fedora's Koji publishes through fedora-messaging: AMQP 0-9-1 to the
+//! `amq.topic` exchange, routing keys `org.fedoraproject.<env>.buildsys.*`,
+//! fedora-messaging headers and JSON bodies. [`consume`] declares a queue,
+//! binds it to the routing keys asked for, and yields a [`Stream`] of
+//! [`KojiEvent`]s, using [lapin](https://docs.rs/lapin) on tokio. Koji's
+//! own `protonmsg` messages reach 0-9-1 consumers the same way when the
+//! broker is RabbitMQ, and are parsed too.
+//!
+//! A named queue ([`AmqpConfig::queue`]) is durable, as fedora-messaging's
+//! consumers declare theirs: it keeps what is published while the consumer
+//! reconnects. Without a name the broker makes an exclusive, auto-deleted
+//! queue that lives as long as the connection. Each message is
+//! acknowledged after it was read; one that cannot be parsed is logged and
+//! skipped; when the broker goes away the consumer reconnects with
+//! [`Backoff`]. The stream only ends when it is dropped.
+//!
+//! ```no_run
+//! use futures_util::StreamExt;
+//! use koji_client::messages::TlsConfig;
+//! use koji_client::messages::amqp::{AmqpConfig, consume};
+//!
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! // Fedora's public broker (its documentation gives the certificates).
+//! let config = AmqpConfig::new("amqps://fedora:@rabbitmq.fedoraproject.org/%2Fpublic_pubsub")
+//!     .tls(TlsConfig::new()
+//!         .ca_file("/etc/fedora-messaging/cacert.pem")
+//!         .cert_file("/etc/fedora-messaging/fedora-cert.pem")
+//!         .key_file("/etc/fedora-messaging/fedora-key.pem"))
+//!     .queue("00000000-0000-0000-0000-000000000000")
+//!     .bind("org.fedoraproject.prod.buildsys.#");
+//! let events = consume(config)?;
+//! futures_util::pin_mut!(events);
+//! while let Some(event) = events.next().await {
+//!     println!("{}", event.summary(Some("https://koji.fedoraproject.org/koji")));
+//! }
+//! # Ok(()) }
+//! ```
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::{Stream, StreamExt};
+use lapin::options::{
+    BasicAckOptions, BasicConsumeOptions, BasicQosOptions, QueueBindOptions, QueueDeclareOptions,
+};
+use lapin::tcp::{OwnedIdentity, OwnedTLSConfig};
+use lapin::types::{AMQPValue, FieldTable};
+use lapin::{Connection, ConnectionProperties, Consumer};
+use serde_json::{Map, Number, Value};
+
+use super::consumer::{Backoff, TlsConfig, log_bad_message};
+use super::{KojiEvent, parse};
+
+/// Where to connect, and what to consume.
+#[derive(Clone)]
+pub struct AmqpConfig {
+    url: String,
+    tls: Option<TlsConfig>,
+    exchange: String,
+    queue: Option<String>,
+    bindings: Vec<String>,
+    prefetch: u16,
+    connect_timeout: Duration,
+    backoff: Backoff,
+}
+
+impl fmt::Debug for AmqpConfig {
+    // The URL may hold a password: show it without.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AmqpConfig")
+            .field("url", &redact_url(&self.url))
+            .field("tls", &self.tls)
+            .field("exchange", &self.exchange)
+            .field("queue", &self.queue)
+            .field("bindings", &self.bindings)
+            .field("prefetch", &self.prefetch)
+            .field("backoff", &self.backoff)
+            .finish()
+    }
+}
+
+/// `amqp://user:secret@host/vhost` → `amqp://user:<redacted>@host/vhost`.
+fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (authority, path) = rest
+        .split_once('/')
+        .map_or((rest, None), |(a, p)| (a, Some(p)));
+    let authority = match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{user}:<redacted>@{host}"),
+            None => format!("{userinfo}@{host}"),
+        },
+        None => authority.to_owned(),
+    };
+    match path {
+        Some(p) => format!("{scheme}://{authority}/{p}"),
+        None => format!("{scheme}://{authority}"),
+    }
+}
+
+impl AmqpConfig {
+    /// A consumer of the broker at `url` (`amqp://…` or `amqps://…`, with
+    /// the virtual host URL-encoded as its path: `%2F` for `/`), on
+    /// exchange `amq.topic`, with no binding yet.
+    pub fn new(url: impl Into<String>) -> Self {
+        AmqpConfig {
+            url: url.into(),
+            tls: None,
+            exchange: "amq.topic".into(),
+            queue: None,
+            bindings: Vec::new(),
+            prefetch: 100,
+            connect_timeout: Duration::from_secs(30),
+            backoff: Backoff::default(),
+        }
+    }
+
+    /// TLS settings for `amqps://` URLs (CA, client certificate and key).
+    pub fn tls(mut self, tls: TlsConfig) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+
+    /// The exchange to bind to (default `amq.topic`).
+    pub fn exchange(mut self, exchange: impl Into<String>) -> Self {
+        self.exchange = exchange.into();
+        self
+    }
+
+    /// Consume from this durable queue (declared if missing), which keeps
+    /// messages while the consumer is away.
+    pub fn queue(mut self, name: impl Into<String>) -> Self {
+        self.queue = Some(name.into());
+        self
+    }
+
+    /// Bind the queue to a routing key pattern
+    /// (`org.fedoraproject.prod.buildsys.#`, `koji.#`…). May be repeated.
+    pub fn bind(mut self, routing_key: impl Into<String>) -> Self {
+        self.bindings.push(routing_key.into());
+        self
+    }
+
+    /// How many unacknowledged messages the broker may send ahead.
+    pub fn prefetch(mut self, count: u16) -> Self {
+        self.prefetch = count;
+        self
+    }
+
+    /// How long connecting and setting the queue up may take.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// The reconnection backoff.
+    pub fn backoff(mut self, backoff: Backoff) -> Self {
+        self.backoff = backoff;
+        self
+    }
+}
+
+/// Why an AMQP 0-9-1 connection failed (logged; the stream reconnects).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AmqpError {
+    /// The consumer has nothing bound.
+    #[error("no routing key to bind")]
+    NoBinding,
+    /// The TLS files could not be used.
+    #[error("TLS: {0}")]
+    Tls(String),
+    /// The client library or the broker reported an error.
+    #[error("{0}")]
+    Lapin(#[from] lapin::Error),
+    /// Connecting took too long.
+    #[error("timed out connecting")]
+    Timeout,
+}
+
+/// Converts an AMQP 0-9-1 field value to JSON.
+pub fn field_to_json(value: &AMQPValue) -> Value {
+    match value {
+        AMQPValue::Boolean(b) => Value::Bool(*b),
+        AMQPValue::ShortShortInt(i) => Value::from(*i),
+        AMQPValue::ShortShortUInt(i) => Value::from(*i),
+        AMQPValue::ShortInt(i) => Value::from(*i),
+        AMQPValue::ShortUInt(i) => Value::from(*i),
+        AMQPValue::LongInt(i) => Value::from(*i),
+        AMQPValue::LongUInt(i) => Value::from(*i),
+        AMQPValue::LongLongInt(i) => Value::from(*i),
+        AMQPValue::Float(f) => Number::from_f64(f64::from(*f)).map_or(Value::Null, Value::Number),
+        AMQPValue::Double(f) => Number::from_f64(*f).map_or(Value::Null, Value::Number),
+        AMQPValue::DecimalValue(d) => {
+            let scaled = f64::from(d.value) / 10f64.powi(i32::from(d.scale));
+            Number::from_f64(scaled).map_or(Value::Null, Value::Number)
+        }
+        AMQPValue::ShortString(s) => Value::String(s.as_str().to_owned()),
+        AMQPValue::LongString(s) => {
+            Value::String(String::from_utf8_lossy(s.as_bytes()).into_owned())
+        }
+        AMQPValue::FieldArray(items) => {
+            Value::Array(items.as_slice().iter().map(field_to_json).collect())
+        }
+        AMQPValue::Timestamp(t) => Value::from(*t),
+        AMQPValue::FieldTable(table) => Value::Object(table_to_json(table)),
+        AMQPValue::ByteArray(b) => {
+            Value::Array(b.as_slice().iter().map(|x| Value::from(*x)).collect())
+        }
+        AMQPValue::Void => Value::Null,
+    }
+}
+
+/// Converts an AMQP 0-9-1 headers table to a JSON object.
+pub fn table_to_json(table: &FieldTable) -> Map<String, Value> {
+    table
+        .inner()
+        .iter()
+        .map(|(k, v)| (k.as_str().to_owned(), field_to_json(v)))
+        .collect()
+}
+
+struct Live {
+    // Kept so the connection stays open while the consumer runs.
+    _connection: Connection,
+    consumer: Consumer,
+}
+
+/// The TLS material, read once (lapin's `OwnedTLSConfig` is not `Clone`).
+#[derive(Default)]
+struct TlsFiles {
+    ca_pem: Option<String>,
+    pkcs12: Option<Vec<u8>>,
+}
+
+impl TlsFiles {
+    fn owned(&self) -> OwnedTLSConfig {
+        OwnedTLSConfig {
+            cert_chain: self.ca_pem.clone(),
+            identity: self.pkcs12.clone().map(|der| OwnedIdentity::PKCS12 {
+                der,
+                password: String::new(),
+            }),
+        }
+    }
+}
+
+struct State {
+    config: Arc<AmqpConfig>,
+    tls: TlsFiles,
+    live: Option<Live>,
+    failures: u32,
+}
+
+async fn open(config: &AmqpConfig, tls: &TlsFiles) -> Result<Live, AmqpError> {
+    let props = ConnectionProperties::default()
+        .with_executor(tokio_executor_trait::Tokio::current())
+        .with_reactor(tokio_reactor_trait::Tokio::current())
+        .with_connection_name("koji-client".into());
+    let connection = Connection::connect_with_config(&config.url, props, tls.owned()).await?;
+    let channel = connection.create_channel().await?;
+    channel
+        .basic_qos(config.prefetch, BasicQosOptions::default())
+        .await?;
+    let (name, options) = match &config.queue {
+        Some(name) => (
+            name.as_str(),
+            QueueDeclareOptions {
+                durable: true,
+                ..QueueDeclareOptions::default()
+            },
+        ),
+        None => (
+            "",
+            QueueDeclareOptions {
+                exclusive: true,
+                auto_delete: true,
+                ..QueueDeclareOptions::default()
+            },
+        ),
+    };
+    let queue = channel
+        .queue_declare(name, options, FieldTable::default())
+        .await?;
+    for key in &config.bindings {
+        channel
+            .queue_bind(
+                queue.name().as_str(),
+                config.exchange.as_str(),
+                key.as_str(),
+                QueueBindOptions::default(),
+                FieldTable::default(),
+            )
+            .await?;
+    }
+    let consumer = channel
+        .basic_consume(
+            queue.name().as_str(),
+            "koji-client",
+            BasicConsumeOptions::default(),
+            FieldTable::default(),
+        )
+        .await?;
+    Ok(Live {
+        _connection: connection,
+        consumer,
+    })
+}
+
+/// Starts consuming and returns the stream of events.
+///
+/// Fails at once only for a configuration that can never work (no
+/// binding, unreadable TLS files); everything else is retried.
+pub fn consume(config: AmqpConfig) -> Result<impl Stream<Item = KojiEvent> + Send, AmqpError> {
+    if config.bindings.is_empty() {
+        return Err(AmqpError::NoBinding);
+    }
+    let mut tls = TlsFiles::default();
+    if let Some(t) = &config.tls {
+        tls.ca_pem = t.ca_pem().map_err(AmqpError::Tls)?;
+        tls.pkcs12 = t.pkcs12().map_err(AmqpError::Tls)?;
+    }
+    let state = State {
+        config: Arc::new(config),
+        tls,
+        live: None,
+        failures: 0,
+    };
+    Ok(futures_util::stream::unfold(
+        state,
+        |mut state| async move {
+            let event = next_event(&mut state).await;
+            Some((event, state))
+        },
+    ))
+}
+
+async fn next_event(state: &mut State) -> KojiEvent {
+    loop {
+        let Some(live) = state.live.as_mut() else {
+            if state.failures > 0 {
+                tokio::time::sleep(state.config.backoff.delay(state.failures - 1)).await;
+            }
+            let attempt = tokio::time::timeout(
+                state.config.connect_timeout,
+                open(&state.config, &state.tls),
+            )
+            .await
+            .unwrap_or(Err(AmqpError::Timeout));
+            match attempt {
+                Ok(live) => {
+                    tracing::info!(url = %redact_url(&state.config.url), "AMQP consumer connected");
+                    state.live = Some(live);
+                }
+                Err(error) => {
+                    state.failures = state.failures.saturating_add(1);
+                    tracing::warn!(
+                        url = %redact_url(&state.config.url),
+                        %error,
+                        failures = state.failures,
+                        "AMQP connection failed; retrying"
+                    );
+                }
+            }
+            continue;
+        };
+        let delivery = match live.consumer.next().await {
+            Some(Ok(delivery)) => delivery,
+            Some(Err(error)) => {
+                tracing::warn!(%error, "AMQP consumer lost its connection; reconnecting");
+                state.live = None;
+                state.failures = 1;
+                continue;
+            }
+            None => {
+                tracing::warn!("AMQP consumer was cancelled; reconnecting");
+                state.live = None;
+                state.failures = 1;
+                continue;
+            }
+        };
+        state.failures = 0;
+        let topic = delivery.routing_key.as_str().to_owned();
+        let headers = delivery
+            .properties
+            .headers()
+            .as_ref()
+            .map(table_to_json)
+            .unwrap_or_default();
+        let parsed = parse(Some(&topic), &headers, &delivery.data);
+        if let Err(error) = delivery.ack(BasicAckOptions::default()).await {
+            // Unacknowledged: the broker delivers it again after reconnecting.
+            tracing::warn!(%error, "AMQP ack failed; reconnecting");
+            state.live = None;
+            state.failures = 1;
+            continue;
+        }
+        match parsed {
+            Ok(event) => return event,
+            Err(error) => log_bad_message("amqp", Some(&topic), &error),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use lapin::types::{FieldArray, LongString, ShortString};
+
+    #[test]
+    fn headers_become_json() {
+        let mut table = FieldTable::default();
+        table.insert(
+            ShortString::from("fedora_messaging_schema"),
+            AMQPValue::LongString(LongString::from("koji_fedoramessaging.tag.TagV1")),
+        );
+        table.insert(
+            ShortString::from("fedora_messaging_severity"),
+            AMQPValue::LongLongInt(20),
+        );
+        table.insert(
+            ShortString::from("fedora_messaging_user_bodhi"),
+            AMQPValue::Boolean(true),
+        );
+        table.insert(
+            ShortString::from("list"),
+            AMQPValue::FieldArray(FieldArray::from(vec![AMQPValue::Void])),
+        );
+        let json = Value::Object(table_to_json(&table));
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "fedora_messaging_schema": "koji_fedoramessaging.tag.TagV1",
+                "fedora_messaging_severity": 20,
+                "fedora_messaging_user_bodhi": true,
+                "list": [null],
+            })
+        );
+    }
+
+    #[test]
+    fn urls_are_shown_without_passwords() {
+        assert_eq!(
+            redact_url("amqps://fedora:s3cret@rabbitmq.example.org/%2Fpublic"),
+            "amqps://fedora:<redacted>@rabbitmq.example.org/%2Fpublic"
+        );
+        assert_eq!(redact_url("amqp://127.0.0.1:5672"), "amqp://127.0.0.1:5672");
+        let c = AmqpConfig::new("amqp://u:hunter2@h/%2F");
+        assert!(!format!("{c:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn unusable_configs_fail_at_once() {
+        assert!(matches!(
+            consume(AmqpConfig::new("amqp://h")),
+            Err(AmqpError::NoBinding)
+        ));
+        let bad = AmqpConfig::new("amqps://h")
+            .bind("#")
+            .tls(TlsConfig::new().ca_file("/nonexistent/ca.pem"));
+        let Err(AmqpError::Tls(text)) = consume(bad) else {
+            panic!()
+        };
+        assert!(text.contains("/nonexistent/ca.pem"), "{text}");
+    }
+}
