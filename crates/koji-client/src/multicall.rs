@@ -1078,7 +1078,9 @@ impl Encoded {
 /// ```
 #[must_use = "a handle is how a queued call's result is read"]
 pub struct Handle<T> {
-    rx: oneshot::Receiver<Result<T>>,
+    /// Results travel boxed: a queued call then costs a few small
+    /// allocations, not room for a `T` (a `Build` is over a kilobyte).
+    rx: oneshot::Receiver<Box<Result<T>>>,
 }
 
 impl<T> fmt::Debug for Handle<T> {
@@ -1096,9 +1098,10 @@ impl<T> Handle<T> {
     /// [`Error::is_not_sent`] if the multicall was not sent (or not yet
     /// answered this call).
     pub fn result(mut self) -> Result<T> {
-        self.rx
-            .try_recv()
-            .unwrap_or_else(|_| Err(Error::not_sent()))
+        match self.rx.try_recv() {
+            Ok(result) => *result,
+            Err(_) => Err(Error::not_sent()),
+        }
     }
 }
 
@@ -1107,7 +1110,12 @@ impl<T: Send + 'static> IntoFuture for Handle<T> {
     type IntoFuture = Pin<Box<dyn Future<Output = Result<T>> + Send>>;
 
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(async move { self.rx.await.unwrap_or_else(|_| Err(Error::not_sent())) })
+        Box::pin(async move {
+            match self.rx.await {
+                Ok(result) => *result,
+                Err(_) => Err(Error::not_sent()),
+            }
+        })
     }
 }
 
@@ -1139,8 +1147,8 @@ trait Slot: Send {
 
 struct TypedSlot<T> {
     method: Box<str>,
-    tx: oneshot::Sender<Result<T>>,
-    pending: Option<Result<T>>,
+    tx: oneshot::Sender<Box<Result<T>>>,
+    pending: Option<Box<Result<T>>>,
 }
 
 impl<T: DeserializeOwned + Send + 'static> TypedSlot<T> {
@@ -1187,7 +1195,7 @@ impl<T: DeserializeOwned + Send + 'static> Slot for TypedSlot<T> {
         let entry = entries
             .downcast_mut::<Entries<T>>()
             .and_then(Iterator::next);
-        self.pending = Some(match entry {
+        self.pending = Some(Box::new(match entry {
             Some(Entry::Ok(v)) => Ok(v),
             Some(Entry::Fault(f)) => {
                 Err(fault_error(f.code, f.string, f.traceback).context(&self.method, url))
@@ -1197,7 +1205,7 @@ impl<T: DeserializeOwned + Send + 'static> Slot for TypedSlot<T> {
                 .err()
                 .unwrap_or_else(|| Error::new(Kind::Decode))
                 .context(&self.method, url)),
-        });
+        }));
     }
 
     fn set_value(&mut self, value: Value, url: &str) {
@@ -1211,22 +1219,24 @@ impl<T: DeserializeOwned + Send + 'static> Slot for TypedSlot<T> {
                 Err(_) => Err(Error::new(Kind::Decode).context(&self.method, url)),
             },
         };
-        self.pending = Some(result);
+        self.pending = Some(Box::new(result));
     }
 
     fn set_error(&mut self, e: Error) {
-        self.pending = Some(Err(e));
+        self.pending = Some(Box::new(Err(e)));
     }
 
     fn error(&self) -> Option<&Error> {
-        match &self.pending {
+        match self.pending.as_deref() {
             Some(Err(e)) => Some(e),
             _ => None,
         }
     }
 
     fn deliver(self: Box<Self>) {
-        let result = self.pending.unwrap_or_else(|| Err(Error::not_sent()));
+        let result = self
+            .pending
+            .unwrap_or_else(|| Box::new(Err(Error::not_sent())));
         // The handle may have been dropped: nobody wants the result then.
         let _ = self.tx.send(result);
     }
