@@ -100,6 +100,7 @@ use tokio::task::JoinSet;
 use tracing::Instrument;
 
 use crate::Connection;
+use crate::api::BuildRef;
 use crate::call::{PreparedCall, args_to_values, kwargs_to_struct};
 use crate::connection::looks_like_xmlrpc;
 use crate::error::{Error, HubTraceback, Kind, Result};
@@ -235,30 +236,33 @@ impl Connection {
         Multicall::new(self.clone())
     }
 
-    /// Builds by id or NVR, in the order given (`None` where the hub has no
-    /// such build), fetched with multicalls of the default size and
-    /// concurrency. Fails with the first failed call's error; use
-    /// [`Multicall::get_build`] for other settings or partial results.
+    /// Builds by id, NVR or `(name, version, release)` — the many-builds
+    /// form of [`get_build`](Connection::get_build) — in the order given
+    /// (`None` where the hub has no such build), fetched with multicalls of
+    /// the default size and concurrency. Fails with the first failed call's
+    /// error; use [`Multicall::get_build`] for other settings or partial
+    /// results.
     ///
     /// ```no_run
     /// # async fn demo(koji: koji_client::Connection) -> koji_client::Result<()> {
-    /// use koji_client::IdOrName;
+    /// use koji_client::BuildRef;
     ///
-    /// let builds = koji.load_builds([IdOrName::Id(3), "bash-5.2.26-3.fc40".into()]).await?;
+    /// let builds = koji.load_builds([BuildRef::Id(3), "bash-5.2.26-3.fc40".into()]).await?;
     /// # Ok(()) }
     /// ```
     pub async fn load_builds<I>(&self, builds: I) -> Result<Vec<Option<Build>>>
     where
         I: IntoIterator,
-        I::Item: Into<IdOrName>,
+        I::Item: Into<BuildRef>,
     {
         let mut m = self.multicall().strict(true);
         let handles: Vec<_> = builds.into_iter().map(|b| m.get_build(b)).collect();
         collect(m, handles).await
     }
 
-    /// Tasks by id with their `request` (`getTaskInfo(id, request=True)`),
-    /// in the order given (`None` for unknown ids). See [`load_builds`](Self::load_builds).
+    /// Tasks by id with their `request` (`getTaskInfo(id, request=True)`,
+    /// as [`get_task_info`](Connection::get_task_info)), in the order given
+    /// (`None` for unknown ids). See [`load_builds`](Self::load_builds).
     ///
     /// ```no_run
     /// # async fn demo(koji: koji_client::Connection) -> koji_client::Result<()> {
@@ -540,14 +544,16 @@ impl Multicall {
         self.pushed.len() - 1
     }
 
-    /// Queues `getBuild(build)` (an id or an NVR): `None` when there is no
-    /// such build.
-    pub fn get_build(&mut self, build: impl Into<IdOrName>) -> Handle<Option<Build>> {
+    /// Queues `getBuild(build)` (an id, an NVR or name, version and
+    /// release): `None` when there is no such build. The multicall form of
+    /// [`Connection::get_build`].
+    pub fn get_build(&mut self, build: impl Into<BuildRef>) -> Handle<Option<Build>> {
         self.call("getBuild", (build.into(),))
     }
 
     /// Queues `getTaskInfo(id, request=True)` (like txkoji's multicall,
-    /// which always asks for the request): `None` when there is no such task.
+    /// which always asks for the request, and [`Connection::get_task_info`]):
+    /// `None` when there is no such task.
     pub fn get_task_info(&mut self, id: i64) -> Handle<Option<Task>> {
         self.call(
             "getTaskInfo",

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use koji_client::multicall::Progress;
 use koji_client::{
-    Build, Connection, ConnectionBuilder, FaultKind, IdOrName, Package, Tag, Task, User, Value,
+    Build, BuildRef, Connection, ConnectionBuilder, FaultKind, Package, Tag, Task, User, Value,
 };
 use koji_testhub::{Action as HubAction, FaultRule, RunningHub, TestHub};
 use support::{Action, Exchange, Server};
@@ -697,36 +697,29 @@ async fn bulk_loads_match_single_calls() {
 
     let builds = koji
         .load_builds([
-            IdOrName::Id(3),
+            BuildRef::Id(3),
             "libfoo-2.4-1.fc40".into(),
-            IdOrName::Id(9999),
-            IdOrName::Id(17),
+            BuildRef::Id(9999),
+            BuildRef::parts("hello", "1.2", "1.fc40"),
         ])
         .await
         .unwrap();
     assert_eq!(builds.len(), 4);
     assert!(builds[2].is_none());
     for (b, key) in builds.iter().zip([
-        Value::Int(3),
+        BuildRef::Id(3),
         "libfoo-2.4-1.fc40".into(),
-        Value::Int(9999),
-        Value::Int(17),
+        BuildRef::Id(9999),
+        BuildRef::parts("hello", "1.2", "1.fc40"),
     ]) {
-        let single: Option<Build> = koji.call_as("getBuild", (key,)).await.unwrap();
-        assert_eq!(*b, single);
+        assert_eq!(*b, koji.get_build(key).await.unwrap());
     }
+    assert_eq!(builds[3].as_ref().unwrap().build_id, Some(3));
 
     let tasks = koji.load_tasks([2, 9999, 10]).await.unwrap();
     assert!(tasks[1].is_none());
     for (t, id) in tasks.iter().zip([2, 9999, 10]) {
-        let single: Option<Task> = koji
-            .request("getTaskInfo")
-            .arg(id)
-            .kwarg("request", true)
-            .typed()
-            .await
-            .unwrap();
-        assert_eq!(*t, single);
+        assert_eq!(*t, koji.get_task_info(id).await.unwrap());
     }
     assert!(tasks[0].as_ref().unwrap().request.is_some());
 
