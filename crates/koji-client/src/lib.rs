@@ -50,9 +50,11 @@
 //! [`messages`] reads the hub's bus messages.
 
 pub mod api;
+pub mod auth;
 pub mod cache;
 mod call;
 pub mod config;
+pub mod estimate;
 pub mod messages;
 pub mod model;
 pub mod query;
@@ -69,6 +71,7 @@ pub use model::{
 mod connection;
 mod error;
 mod retry;
+mod session;
 mod tls;
 mod transport;
 mod version;

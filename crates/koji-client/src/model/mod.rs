@@ -68,7 +68,7 @@
 //! | `Build.url` | [`Build::url`]`(weburl)` |
 //! | `Build.gitbuildhash` | [`Build::gitbuildhash`] |
 //! | `Build.task_id` (with the `extra.container_koji_task_id` fallback) | [`Build::task_id`] (the raw member is the field `task_id`) |
-//! | `Build.estimate_completion()` | later: estimates |
+//! | `Build.estimate_completion()` | [`Build::estimate_completion`]`(&inputs)`, over data ([`crate::estimate`]); fetching: [`crate::estimate::estimate_build_completion`] |
 //! | `Build.task()` | [`Build::task`]`(&koji)` (`getTaskInfo(task_id, request=True)`, container fallback included) |
 //! | `Build.target()` (the target's name) | [`Build::target`]`(&koji)`: the [`BuildTarget`] itself (`getBuildTarget`); its name is `.name` |
 //! | `Build.tags()` (`listTags(self.id)`, which failed on `listBuilds` rows) | [`Build::tags`]`(&koji)` (`listTags(build=build_id)`) |
@@ -86,12 +86,13 @@
 //! | `Task.tag` | [`Task::tag`] → [`IdOrName`] |
 //! | `Task.target` | [`Task::target`] |
 //! | `Task.url` | [`Task::url`]`(weburl)` |
-//! | `Task.estimate_completion()`, `.estimate_duration()`, `.estimate_descendents()` | later: estimates |
+//! | `Task.estimate_completion()`, `.estimate_duration()`, `.estimate_descendents()` | [`Task::estimate_completion`]`(&inputs)` (which follows the descendents), [`Task::estimate_duration`]`(&inputs)`; fetching: [`crate::estimate::estimate_task_completion`] |
 //! | `Task.descendents(method, state)` (direct children only) | [`Task::descendents`]`(&koji, method, state)`: every depth, sorted by id |
 //! | — | [`Task::children`]`(&koji)`, [`Task::result`]`(&koji)`, [`Task::method`], [`Task::outcome`] (`listTasks` results, decoded or raw) |
-//! | `Channel.hosts(**kwargs)` | [`Channel::hosts`]`(&koji)`: a [`ListHosts`](crate::api::ListHosts) query to narrow (`.enabled(true)`…) |
+//! | `Channel.hosts(**kwargs)` | [`Channel::hosts`]`(&koji)`: a [`ListHosts`](crate::api::ListHosts) query to narrow (`.enabled(true)`…); for the estimates, [`crate::estimate::channel_snapshot`] fetches hosts and tasks together |
 //! | `Channel.tasks(**opts)` | [`Channel::tasks`]`(&koji)`: a [`ListTasks`](crate::api::ListTasks) query ordered `priority,create_time` |
-//! | `Channel.total_capacity()` | [`Channel::total_capacity`]`(&koji)` |
+//! | `Channel.total_capacity()` | [`Channel::total_capacity`]`(&koji)`; over a fetched snapshot: [`crate::estimate::ChannelSnapshot::total_capacity`] |
+//! | `estimates.average_build_duration(s)`, `average_last_builds` | [`crate::estimate::average_build_duration`], [`crate::estimate::average_build_durations`] (one round trip, containers and RPMs mixed), [`crate::estimate::average_of_builds`] |
 //! | — | [`Channel::url`], [`Host::url`], [`User::url`], [`Tag::url`], [`BuildTarget::url`], [`Repo::url`] |
 //! | `Package.url` | [`Package::url`] |
 //! | `build_states.to_str(n)`, `task_states.to_str(n)` | `Display` of [`BuildState`], [`TaskState`] |
@@ -111,7 +112,8 @@
 //! | `Connection.getTarget` (no such hub method) | [`Connection::get_build_target`](crate::Connection::get_build_target), [`Connection::get_build_targets`](crate::Connection::get_build_targets) |
 //! | `Connection.from_web(url)` | [`Connection::from_web`](crate::Connection::from_web) → [`WebItem`](crate::api::WebItem) (parsing: [`crate::web::WebObject::parse`]) |
 //! | `Connection.connect_from_web(url)` | [`Connection::connect_from_web`](crate::Connection::connect_from_web) (profile: [`crate::config::Config::profile_for_weburl`]) |
-//! | `Connection.login()`, `Connection.MultiCall()` | later: sessions, multicall |
+//! | `Connection.login()` (GSSAPI or SSL) | [`Connection::login`](crate::Connection::login) (as the koji CLI picks), [`login_ssl`](crate::Connection::login_ssl), [`login_gssapi`](crate::Connection::login_gssapi), [`login_password`](crate::Connection::login_password) |
+//! | `Connection.MultiCall()` | later: multicall |
 //! | `Cache.user_name(id)`, `Cache.tag_name(id)` | [`NameCache::user_name`](crate::cache::NameCache::user_name)`(&koji, id)`, [`NameCache::tag_name`](crate::cache::NameCache::tag_name)`(&koji, id)` |
 //! | multicall `rich_item()` (substring match on the method name) | [`rich_type`] (exact names) |
 //!
