@@ -762,6 +762,33 @@ async fn users_and_logged_in_user() {
 }
 
 #[tokio::test]
+async fn logged_in_user_after_login() {
+    let hub = TestHub::builder()
+        .password("carol", "carol-password")
+        .start()
+        .await
+        .unwrap();
+    let koji = Connection::builder(hub.url()).no_proxy().build().unwrap();
+    koji.login_password("carol", "carol-password")
+        .await
+        .unwrap();
+    let me = koji.get_logged_in_user().await.unwrap().unwrap();
+    let mut expected = user_without_groups("4");
+    expected["authtype"] = json!(0);
+    expected["krb_principal"] = json!("carol@KOJI.TEST");
+    assert_eq!(js(&me), expected);
+    assert_eq!(me.authtype, Some(koji_client::AuthType::Normal));
+    // Typed calls go out on the session too.
+    let session = koji.session_id().unwrap();
+    let before = hub.session_calls(session).len();
+    assert_eq!(
+        koji.get_user(4).await.unwrap().and_then(|u| u.name),
+        Some("carol".into())
+    );
+    assert_eq!(hub.session_calls(session).len(), before + 1);
+}
+
+#[tokio::test]
 async fn tags_targets_and_repos() {
     let (_hub, koji) = hub().await;
     let tags = dataset("tag_by_id");
