@@ -56,6 +56,12 @@ pub struct PreparedCall {
     pub(crate) timeout: Option<Duration>,
     pub(crate) retry: bool,
     pub(crate) logged_in: Option<bool>,
+    /// Sent as it is, without the connection's session credentials (login
+    /// calls, or a caller that added credentials itself).
+    pub(crate) bypass_session: bool,
+    /// Sent over https even if the hub URL is http (certificate and
+    /// Kerberos logins, as koji does).
+    pub(crate) force_https: bool,
 }
 
 impl std::fmt::Debug for PreparedCall {
@@ -85,6 +91,8 @@ impl PreparedCall {
             timeout: None,
             retry: true,
             logged_in: None,
+            bypass_session: false,
+            force_https: false,
         }
     }
 
@@ -154,6 +162,25 @@ impl PreparedCall {
     pub fn retry(mut self, on: bool) -> Self {
         self.retry = on;
         self
+    }
+
+    /// Sends the call exactly as prepared, without the connection's session
+    /// credentials (for calls that carry credentials of their own).
+    pub fn without_session(mut self) -> Self {
+        self.bypass_session = true;
+        self
+    }
+
+    /// Adds session credentials: their headers (sensitive) or query string.
+    pub(crate) fn with_credentials(&self, creds: &crate::session::Credentials) -> Result<Self> {
+        let mut call = self.clone();
+        for (name, value) in &creds.headers {
+            call = call.header(name, value)?;
+        }
+        if let Some(query) = &creds.query {
+            call = call.query(query.clone());
+        }
+        Ok(call.call_number(creds.callnum).logged_in(true))
     }
 
     /// Treats the call as made by a logged-in session (transport failures are

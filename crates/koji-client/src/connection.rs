@@ -59,13 +59,24 @@ pub const USER_AGENT: &str = concat!("koji-client/", env!("CARGO_PKG_VERSION"), 
 /// ```
 #[derive(Clone)]
 pub struct Connection {
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
+    /// The session of this connection and its clones (a subsession is a
+    /// connection with the same `shared` and its own session).
+    pub(crate) session: Arc<crate::session::SessionSlot>,
 }
 
-struct Shared {
+pub(crate) struct Shared {
     url: Uri,
+    /// The hub URL with `https`, used after a certificate or Kerberos login
+    /// (koji switches to https for those and stays there).
+    https_url: Uri,
+    https_url_text: String,
+    force_https: AtomicBool,
     login_url: Uri,
-    url_text: String,
+    https_login_url: Uri,
+    pub(crate) url_text: String,
+    pub(crate) auth: crate::auth::AuthSettings,
+    pub(crate) has_cert: bool,
     transport: Transport,
     timeout: Duration,
     auth_timeout: Duration,
@@ -85,6 +96,7 @@ impl std::fmt::Debug for Connection {
             .field("retry", &self.shared.retry)
             .field("deadline", &self.shared.deadline)
             .field("logged_in", &self.is_logged_in())
+            .field("session", &self.session)
             .finish_non_exhaustive()
     }
 }
@@ -119,6 +131,7 @@ pub struct ConnectionBuilder {
     pool_max_idle_per_host: usize,
     proxy: ProxySettings,
     user_agent: Option<String>,
+    auth: crate::auth::AuthSettings,
 }
 
 impl ConnectionBuilder {
@@ -135,6 +148,7 @@ impl ConnectionBuilder {
             pool_max_idle_per_host: usize::MAX,
             proxy: ProxySettings::FromEnv,
             user_agent: None,
+            auth: crate::auth::AuthSettings::default(),
         }
     }
 
@@ -172,6 +186,7 @@ impl ConnectionBuilder {
         if let Some(ca) = profile.serverca() {
             b = b.serverca(ca);
         }
+        b.auth = crate::auth::AuthSettings::from_profile(profile);
         match profile.cert() {
             Some(cert) if cert.is_file() => b = b.cert(cert),
             Some(cert) => tracing::debug!(
@@ -312,6 +327,44 @@ impl ConnectionBuilder {
         self
     }
 
+    /// How [`Connection::login`] logs in (koji `authtype`; by default a
+    /// certificate if [`cert`](Self::cert) is set, else Kerberos).
+    pub fn authtype(mut self, authtype: crate::config::AuthType) -> Self {
+        self.auth.authtype = Some(authtype);
+        self
+    }
+
+    /// Kerberos credentials for [`Connection::login`] (koji `principal`,
+    /// `keytab`, and `ccache`); by default the default credential cache.
+    pub fn kerberos(mut self, options: crate::auth::gssapi::KerberosOptions) -> Self {
+        self.auth.kerberos = options;
+        self
+    }
+
+    /// User name and password for [`Connection::login`] with
+    /// `authtype = password` (koji `--user`/`--password`).
+    pub fn password_login(mut self, user: impl Into<String>, password: impl Into<String>) -> Self {
+        self.auth.user = Some(user.into());
+        self.auth.password = Some(crate::auth::Password::new(password));
+        self
+    }
+
+    /// Log in on behalf of another user (koji's `--runas`, the hub's
+    /// `proxyuser`); the certificate's DN or the Kerberos principal must be
+    /// allowed to do so by the hub (`ProxyDNs` / `ProxyPrincipals`).
+    pub fn proxyuser(mut self, user: impl Into<String>) -> Self {
+        self.auth.login.proxyuser = Some(user.into());
+        self
+    }
+
+    /// The highest TLS version to offer (default: TLS 1.3). With TLS 1.2 a
+    /// server asks for the client certificate after the handshake through
+    /// renegotiation instead of post-handshake authentication.
+    pub fn max_tls_version(mut self, version: crate::auth::ssl::TlsVersion) -> Self {
+        self.tls.max_version = Some(version);
+        self
+    }
+
     /// Replaces the `User-Agent` header (default [`USER_AGENT`]).
     pub fn user_agent(mut self, agent: impl Into<String>) -> Self {
         self.user_agent = Some(agent.into());
@@ -350,9 +403,21 @@ impl ConnectionBuilder {
                 strip_query(&server)
             )));
         }
+        // Certificate and Kerberos logins always use https, as koji does.
+        let https_url_text = match server.strip_prefix("http://") {
+            Some(rest) => format!("https://{rest}"),
+            None => server.clone(),
+        };
+        let https_url: Uri = https_url_text
+            .parse()
+            .map_err(|e| Error::builder("invalid https hub URL").with_source(e))?;
         let login_url: Uri = format!("{server}/ssllogin")
             .parse()
             .map_err(|e| Error::builder("invalid login URL").with_source(e))?;
+        let https_login_url: Uri = format!("{https_url_text}/ssllogin")
+            .parse()
+            .map_err(|e| Error::builder("invalid login URL").with_source(e))?;
+        let has_cert = self.tls.cert.is_some();
         let agent = self.user_agent.as_deref().unwrap_or(USER_AGENT);
         let user_agent = HeaderValue::from_str(agent)
             .map_err(|e| Error::builder(format!("invalid User-Agent {agent:?}")).with_source(e))?;
@@ -372,7 +437,13 @@ impl ConnectionBuilder {
             shared: Arc::new(Shared {
                 url_text: server,
                 url,
+                https_url,
+                https_url_text,
+                force_https: AtomicBool::new(false),
                 login_url,
+                https_login_url,
+                auth: self.auth,
+                has_cert,
                 transport,
                 timeout: self.timeout,
                 auth_timeout: self.auth_timeout,
@@ -383,12 +454,13 @@ impl ConnectionBuilder {
                 version_header: OnceLock::new(),
                 hub_version: tokio::sync::OnceCell::new(),
             }),
+            session: Arc::default(),
         })
     }
 }
 
 /// How the response of one successful attempt is consumed.
-trait Consume: Send {
+pub(crate) trait Consume: Send {
     type Output: Send;
     fn consume(
         &mut self,
@@ -398,7 +470,7 @@ trait Consume: Send {
 }
 
 /// Reads the whole body and decodes it into `T`.
-struct Buffered<T>(std::marker::PhantomData<fn() -> T>);
+pub(crate) struct Buffered<T>(pub(crate) std::marker::PhantomData<fn() -> T>);
 
 impl<T: DeserializeOwned + Send> Consume for Buffered<T> {
     type Output = T;
@@ -841,9 +913,12 @@ impl Connection {
     /// The URL a prepared call goes to (with its query string, which must
     /// never be printed).
     fn target(&self, call: &PreparedCall) -> Result<Uri> {
-        let base = match call.endpoint {
-            Endpoint::Hub => &self.shared.url,
-            Endpoint::SslLogin => &self.shared.login_url,
+        let https = call.force_https || self.shared.force_https.load(Ordering::Relaxed);
+        let base = match (call.endpoint, https) {
+            (Endpoint::Hub, false) => &self.shared.url,
+            (Endpoint::Hub, true) => &self.shared.https_url,
+            (Endpoint::SslLogin, false) => &self.shared.login_url,
+            (Endpoint::SslLogin, true) => &self.shared.https_login_url,
         };
         match &call.query {
             None => Ok(base.clone()),
@@ -854,14 +929,36 @@ impl Connection {
     }
 
     fn display_url(&self, call: &PreparedCall) -> String {
+        let https = call.force_https || self.shared.force_https.load(Ordering::Relaxed);
+        let base = if https {
+            &self.shared.https_url_text
+        } else {
+            &self.shared.url_text
+        };
         match call.endpoint {
-            Endpoint::Hub => self.shared.url_text.clone(),
-            Endpoint::SslLogin => format!("{}/ssllogin", self.shared.url_text),
+            Endpoint::Hub => base.clone(),
+            Endpoint::SslLogin => format!("{base}/ssllogin"),
         }
     }
 
-    /// The retry loop around attempts.
-    async fn run<C: Consume>(&self, call: &PreparedCall, mut consume: C) -> Result<C::Output> {
+    /// Keeps calls on https from now on (after a certificate or Kerberos
+    /// login, as koji does).
+    pub(crate) fn force_https(&self) {
+        self.shared.force_https.store(true, Ordering::Relaxed);
+    }
+
+    /// Sends a call: with the session's credentials when logged in (see
+    /// `session.rs`), else as it is.
+    async fn run<C: Consume>(&self, call: &PreparedCall, consume: C) -> Result<C::Output> {
+        self.run_with_session(call, consume).await
+    }
+
+    /// The retry loop around attempts, for the call exactly as prepared.
+    pub(crate) async fn run_raw<C: Consume>(
+        &self,
+        call: &PreparedCall,
+        consume: &mut C,
+    ) -> Result<C::Output> {
         let span = tracing::debug_span!(
             "koji_call",
             method = %call.method,
@@ -884,7 +981,7 @@ impl Connection {
                 attempt += 1;
                 let remaining = deadline.saturating_duration_since(Instant::now());
                 let limit = timeout.min(remaining);
-                let result = tokio::time::timeout(limit, self.attempt(&uri, call, &mut consume))
+                let result = tokio::time::timeout(limit, self.attempt(&uri, call, &mut *consume))
                     .instrument(tracing::debug_span!("attempt", n = attempt))
                     .await;
                 let err = match result {

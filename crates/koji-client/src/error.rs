@@ -242,6 +242,16 @@ pub(crate) enum Kind {
         kind: FaultKind,
         message: String,
     },
+    /// Logging in failed before the hub could answer: the client
+    /// certificate or Kerberos credentials could not be used, or Apache
+    /// refused them. The source (if any) is the [`IdentityError`](crate::auth::ssl::IdentityError),
+    /// [`GssapiError`](crate::auth::gssapi::GssapiError) or transport error.
+    Auth {
+        detail: String,
+        tls: Option<crate::auth::ssl::TlsFailure>,
+    },
+    /// A call that needs a session was made without one.
+    NotLoggedIn,
 }
 
 /// Everything that can go wrong talking to a Koji hub.
@@ -268,6 +278,7 @@ pub struct Error {
 
 struct Inner {
     kind: Kind,
+    note: Option<Box<str>>,
     method: Option<Box<str>>,
     url: Option<Box<str>>,
     attempts: u32,
@@ -279,6 +290,7 @@ impl Error {
         Error {
             inner: Box::new(Inner {
                 kind,
+                note: None,
                 method: None,
                 url: None,
                 attempts: 0,
@@ -344,6 +356,91 @@ impl Error {
 
     pub(crate) fn set_attempts(&mut self, attempts: u32) {
         self.inner.attempts = attempts;
+    }
+
+    /// Adds an explanation shown after the message (e.g. what a RetryError
+    /// means for a retried call).
+    pub(crate) fn with_note(mut self, note: impl Into<String>) -> Error {
+        self.inner.note = Some(note.into().into_boxed_str());
+        self
+    }
+
+    pub(crate) fn auth(detail: impl Into<String>) -> Error {
+        Error::new(Kind::Auth {
+            detail: detail.into(),
+            tls: None,
+        })
+    }
+
+    pub(crate) fn auth_tls(detail: impl Into<String>, tls: crate::auth::ssl::TlsFailure) -> Error {
+        Error::new(Kind::Auth {
+            detail: detail.into(),
+            tls: Some(tls),
+        })
+    }
+
+    pub(crate) fn not_logged_in() -> Error {
+        Error::new(Kind::NotLoggedIn)
+    }
+
+    /// Logging in failed before the hub answered: an unusable client
+    /// certificate or Kerberos credentials, or Apache refused them (see
+    /// [`identity_error`](Self::identity_error),
+    /// [`kerberos_error`](Self::kerberos_error),
+    /// [`tls_failure`](Self::tls_failure)). A login the hub itself refuses
+    /// (blocked user, wrong password) is a fault with
+    /// [`FaultKind::AuthError`] instead.
+    pub fn is_auth(&self) -> bool {
+        matches!(self.inner.kind, Kind::Auth { .. })
+    }
+
+    /// The call needs a session and the connection is not logged in.
+    pub fn is_not_logged_in(&self) -> bool {
+        matches!(self.inner.kind, Kind::NotLoggedIn)
+    }
+
+    /// Why the client certificate file could not be used, if that is what
+    /// went wrong.
+    pub fn identity_error(&self) -> Option<&crate::auth::ssl::IdentityError> {
+        self.inner.source.as_ref()?.downcast_ref()
+    }
+
+    /// The Kerberos failure, if that is what went wrong.
+    pub fn kerberos_error(&self) -> Option<&crate::auth::gssapi::GssapiError> {
+        self.inner.source.as_ref()?.downcast_ref()
+    }
+
+    /// What a TLS failure during a login meant (untrusted server
+    /// certificate, our certificate refused…).
+    pub fn tls_failure(&self) -> Option<&crate::auth::ssl::TlsFailure> {
+        match &self.inner.kind {
+            Kind::Auth { tls, .. } => tls.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// Walks the source chain for an OpenSSL error and says what it means.
+    pub(crate) fn find_tls_failure(&self) -> Option<crate::auth::ssl::TlsFailure> {
+        let mut source: Option<&(dyn std::error::Error + 'static)> = self
+            .inner
+            .source
+            .as_deref()
+            .map(|s| s as &(dyn std::error::Error + 'static));
+        while let Some(s) = source {
+            if let Some(e) = s.downcast_ref::<openssl::ssl::Error>() {
+                return Some(crate::auth::ssl::classify_tls_failure(e, None));
+            }
+            if let Some(io) = s.downcast_ref::<std::io::Error>() {
+                if let Some(e) = io
+                    .get_ref()
+                    .and_then(|inner| inner.downcast_ref::<openssl::ssl::Error>())
+                {
+                    return Some(crate::auth::ssl::classify_tls_failure(e, None));
+                }
+            }
+            source = s.source();
+        }
+        None
     }
 
     /// The RPC method that failed, if the error comes from a call.
@@ -479,6 +576,20 @@ impl Error {
                 .source
                 .as_ref()
                 .and_then(|s| s.downcast_ref::<koji_xmlrpc::Error>()),
+            _ => None,
+        }
+    }
+
+    /// The model error when hub data could not be read the way a helper
+    /// needed (e.g. a task request of the wrong shape); such errors are
+    /// also [`is_decode`](Error::is_decode).
+    pub fn model_error(&self) -> Option<&crate::ModelError> {
+        match self.inner.kind {
+            Kind::Decode => self
+                .inner
+                .source
+                .as_ref()
+                .and_then(|s| s.downcast_ref::<crate::ModelError>()),
             _ => None,
         }
     }
@@ -633,6 +744,15 @@ impl fmt::Display for Error {
                 FaultKind::Unknown(_) => write!(f, "fault {code}: {message}")?,
                 _ => write!(f, "fault {code} ({kind}): {message}")?,
             },
+            Kind::Auth { detail, tls } => {
+                write!(f, "login failed: {detail}")?;
+                if let Some(tls) = tls {
+                    write!(f, ": {tls}")?;
+                } else if let Some(src) = &self.inner.source {
+                    write!(f, ": {src}")?;
+                }
+            }
+            Kind::NotLoggedIn => f.write_str("not logged in (log in first)")?,
         }
         if let Some(url) = &self.inner.url {
             if !self.is_fault() {
@@ -641,6 +761,9 @@ impl fmt::Display for Error {
         }
         if self.inner.attempts > 1 {
             write!(f, " (after {} attempts)", self.inner.attempts)?;
+        }
+        if let Some(note) = &self.inner.note {
+            write!(f, "; {note}")?;
         }
         Ok(())
     }
@@ -659,6 +782,9 @@ impl fmt::Debug for Error {
         if self.inner.attempts > 0 {
             d.field("attempts", &self.inner.attempts);
         }
+        if let Some(note) = &self.inner.note {
+            d.field("note", note);
+        }
         if let Some(source) = &self.inner.source {
             d.field("source", source);
         }
@@ -671,12 +797,22 @@ impl std::error::Error for Error {
         match self.inner.kind {
             // Display already includes the codec's (or config's) error text.
             Kind::Decode | Kind::Encode | Kind::Builder(_) => None,
+            Kind::Auth { tls: None, .. } => None,
             _ => self
                 .inner
                 .source
                 .as_ref()
                 .map(|s| &**s as &(dyn std::error::Error + 'static)),
         }
+    }
+}
+
+/// Hub data a model helper could not read (a task request of the wrong
+/// shape, a time that is not a time): a decode error, so that `?` works on
+/// model helpers inside functions returning [`Result`].
+impl From<crate::ModelError> for Error {
+    fn from(e: crate::ModelError) -> Error {
+        Error::new(Kind::Decode).with_source(e)
     }
 }
 

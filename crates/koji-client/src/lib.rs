@@ -1,12 +1,18 @@
 //! An asynchronous client for Koji, the build system behind Fedora, CentOS and RHEL.
 
+pub mod api;
+pub mod auth;
 pub mod cache;
 mod call;
 pub mod config;
 pub mod estimate;
 pub mod messages;
 pub mod model;
+pub mod query;
 pub mod web;
+
+pub use api::BuildRef;
+pub use query::QueryOpts;
 
 pub use model::{
     AuthType, Build, BuildState, BuildTarget, Channel, Host, IdOrName, ModelError, Package, Repo,
@@ -16,6 +22,7 @@ pub use model::{
 mod connection;
 mod error;
 mod retry;
+mod session;
 mod tls;
 mod transport;
 mod version;

@@ -9,7 +9,6 @@
 
 use std::path::{Path, PathBuf};
 
-use openssl::pkey::PKey;
 use openssl::ssl::{SslConnector, SslConnectorBuilder, SslMethod, SslVerifyMode};
 use openssl::x509::X509;
 use openssl::x509::store::X509StoreBuilder;
@@ -25,6 +24,8 @@ pub(crate) struct TlsSettings {
     pub(crate) no_ssl_verify: bool,
     /// One PEM file with the client certificate (and chain) and its key.
     pub(crate) cert: Option<PathBuf>,
+    /// The highest TLS version to offer (None: OpenSSL's highest).
+    pub(crate) max_version: Option<crate::auth::ssl::TlsVersion>,
 }
 
 /// A ready TLS context, and whether it verifies the server.
@@ -63,6 +64,17 @@ impl TlsSettings {
         if let Some(path) = &self.cert {
             load_identity(&mut builder, path)?;
         }
+        // Koji's Apache asks for the client certificate only on
+        // /kojihub/ssllogin, i.e. after the handshake: let it (TLS 1.3).
+        crate::auth::ssl::enable_post_handshake_auth(&mut builder);
+        if let Some(version) = self.max_version {
+            builder
+                .set_max_proto_version(Some(match version {
+                    crate::auth::ssl::TlsVersion::Tls12 => openssl::ssl::SslVersion::TLS1_2,
+                    crate::auth::ssl::TlsVersion::Tls13 => openssl::ssl::SslVersion::TLS1_3,
+                }))
+                .map_err(|e| Error::builder("cannot limit the TLS version").with_source(e))?;
+        }
         Ok(TlsContext {
             connector: builder.build(),
             verify,
@@ -96,45 +108,21 @@ fn trust_only(builder: &mut SslConnectorBuilder, path: &Path) -> Result<()> {
 }
 
 /// Loads the client certificate, its chain and its key from one PEM file
-/// (koji's `cert` option; the key may be PKCS#1, PKCS#8 or EC).
+/// (koji's `cert` option; the key may be PKCS#1, PKCS#8 or EC) and makes the
+/// context present it.
 fn load_identity(builder: &mut SslConnectorBuilder, path: &Path) -> Result<()> {
-    let shown = path.display();
-    let pem = std::fs::read(path).map_err(|e| {
-        Error::builder(format!("cannot read client certificate {shown}")).with_source(e)
-    })?;
-    let mut certs = X509::stack_from_pem(&pem)
-        .map_err(|e| {
-            Error::builder(format!("client certificate {shown} is not valid PEM")).with_source(e)
-        })?
-        .into_iter();
-    let leaf = certs.next().ok_or_else(|| {
+    let identity = crate::auth::ssl::ClientIdentity::from_pem_file(path).map_err(|e| {
         Error::builder(format!(
-            "client certificate file {shown} holds no certificate"
+            "cannot use the client certificate {}",
+            path.display()
         ))
+        .with_source(e)
     })?;
-    // The key's bytes are never put into an error message.
-    let key = PKey::private_key_from_pem(&pem).map_err(|_| {
+    identity.apply(builder).map_err(|e| {
         Error::builder(format!(
-            "client certificate file {shown} holds no usable private key \
-             (expected an unencrypted PKCS#1, PKCS#8 or EC key)"
+            "OpenSSL refused the client certificate {}",
+            path.display()
         ))
-    })?;
-    let bad = |what: &str, e: openssl::error::ErrorStack| {
-        Error::builder(format!("client certificate {shown}: {what}")).with_source(e)
-    };
-    builder
-        .set_certificate(&leaf)
-        .map_err(|e| bad("certificate rejected", e))?;
-    for extra in certs {
-        builder
-            .add_extra_chain_cert(extra)
-            .map_err(|e| bad("chain certificate rejected", e))?;
-    }
-    builder
-        .set_private_key(&key)
-        .map_err(|e| bad("private key rejected", e))?;
-    builder
-        .check_private_key()
-        .map_err(|e| bad("the private key does not match the certificate", e))?;
-    Ok(())
+        .with_source(e)
+    })
 }

@@ -242,7 +242,16 @@ impl<'de, 's> Deserializer<'de, 's> {
         loop {
             self.sc.misc()?;
             let p = self.sc.pos;
-            let member = if starts(self.sc.b.get(p..).unwrap_or(&[]), b"<member>") {
+            let member = if starts(self.sc.b.get(p..).unwrap_or(&[]), b"<member>\n<name>") {
+                // Python's layout: "<member>\n<name>" in one comparison.
+                self.sc.pos += 8;
+                Tag {
+                    raw: b"member",
+                    local: b"member",
+                    empty: false,
+                    at: p,
+                }
+            } else if starts(self.sc.b.get(p..).unwrap_or(&[]), b"<member>") {
                 self.sc.pos += 8;
                 Tag {
                     raw: b"member",
@@ -276,15 +285,44 @@ impl<'de, 's> Deserializer<'de, 's> {
                     member.at,
                 ));
             }
-            let name = self.sc.expect_start(b"name")?;
+            let p = self.sc.pos;
+            let name = if starts(self.sc.b.get(p..).unwrap_or(&[]), b"\n<name>") {
+                self.sc.pos += 7;
+                Tag {
+                    raw: b"name",
+                    local: b"name",
+                    empty: false,
+                    at: p + 1,
+                }
+            } else {
+                self.sc.expect_start(b"name")?
+            };
             let key = self.sc.leaf(&name)?;
             let key = self.own(key);
             let v = (|| {
-                let vt = self.sc.expect_start(b"value")?;
+                let p = self.sc.pos;
+                let vt = if starts(self.sc.b.get(p..).unwrap_or(&[]), b"\n<value>") {
+                    self.sc.pos += 8;
+                    Tag {
+                        raw: b"value",
+                        local: b"value",
+                        empty: false,
+                        at: p + 1,
+                    }
+                } else {
+                    self.sc.expect_start(b"value")?
+                };
                 self.vtag = vt;
                 self.pending = None;
                 let v = self.build().map_err(|e| e.with_offset(vt.at))?;
-                self.sc.expect_end(member.raw)?;
+                let p = self.sc.pos;
+                if member.raw == b"member"
+                    && starts(self.sc.b.get(p..).unwrap_or(&[]), b"\n</member>")
+                {
+                    self.sc.pos += 10;
+                } else {
+                    self.sc.expect_end(member.raw)?;
+                }
                 Ok(v)
             })()
             .map_err(|e: Error| e.prepend_key(&key))?;
@@ -724,6 +762,18 @@ impl<'de> de::MapAccess<'de> for MapAcc<'_, 'de, '_> {
         sc.misc()?;
         let b = sc.b;
         let p = sc.pos;
+        // Python's layout: "<member>\n<name>" in one comparison.
+        if starts(b.get(p..).unwrap_or(&[]), b"<member>\n<name>") {
+            sc.pos += 15;
+            let name = Tag {
+                raw: b"name",
+                local: b"name",
+                empty: false,
+                at: p + 9,
+            };
+            self.member_raw = b"member";
+            return self.key(name, seed);
+        }
         let member = if starts(b.get(p..).unwrap_or(&[]), b"<member>") {
             sc.pos += 8;
             Tag {
@@ -756,8 +806,55 @@ impl<'de> de::MapAccess<'de> for MapAcc<'_, 'de, '_> {
             ));
         }
         let name = sc.expect_start(b"name")?;
-        let key = sc.leaf(&name)?;
         self.member_raw = member.raw;
+        self.key(name, seed)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Error> {
+        let p = self.de.sc.pos;
+        let vt = if starts(self.de.sc.b.get(p..).unwrap_or(&[]), b"\n<value>") {
+            self.de.sc.pos += 8;
+            Tag {
+                raw: b"value",
+                local: b"value",
+                empty: false,
+                at: p + 1,
+            }
+        } else {
+            match self.de.sc.expect_start(b"value") {
+                Ok(t) => t,
+                Err(e) => return Err(self.key_err(e)),
+            }
+        };
+        self.de.vtag = vt;
+        self.de.pending = None;
+        let v = match seed.deserialize(&mut *self.de) {
+            Ok(v) => v,
+            Err(e) => return Err(self.key_err(e.with_offset(vt.at))),
+        };
+        let p = self.de.sc.pos;
+        if self.member_raw == b"member"
+            && starts(self.de.sc.b.get(p..).unwrap_or(&[]), b"\n</member>")
+        {
+            self.de.sc.pos += 10;
+            return Ok(v);
+        }
+        if let Err(e) = self.de.sc.expect_end(self.member_raw) {
+            return Err(self.key_err(e));
+        }
+        Ok(v)
+    }
+}
+
+impl<'de> MapAcc<'_, 'de, '_> {
+    /// Reads a member name whose `<name>` start tag was just read and deserializes it.
+    #[inline(always)]
+    fn key<K: DeserializeSeed<'de>>(
+        &mut self,
+        name: Tag<'_>,
+        seed: K,
+    ) -> Result<Option<K::Value>, Error> {
+        let key = self.de.sc.leaf(&name)?;
         let de_src = self.de.de_src;
         let r = match &key {
             Text::Range(a, b) => match de_src.and_then(|d| d.get(*a..*b)) {
@@ -768,23 +865,6 @@ impl<'de> de::MapAccess<'de> for MapAcc<'_, 'de, '_> {
         };
         self.key = key;
         r.map(Some).map_err(|e| e.with_offset(name.at))
-    }
-
-    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Error> {
-        let vt = match self.de.sc.expect_start(b"value") {
-            Ok(t) => t,
-            Err(e) => return Err(self.key_err(e)),
-        };
-        self.de.vtag = vt;
-        self.de.pending = None;
-        let v = match seed.deserialize(&mut *self.de) {
-            Ok(v) => v,
-            Err(e) => return Err(self.key_err(e.with_offset(vt.at))),
-        };
-        if let Err(e) = self.de.sc.expect_end(self.member_raw) {
-            return Err(self.key_err(e));
-        }
-        Ok(v)
     }
 }
 

@@ -1,0 +1,203 @@
+//! Command-line interface definition.
+
+use std::path::PathBuf;
+
+use clap::{ArgAction, Args, Parser, Subcommand};
+
+/// Command-line client for Koji, the build system behind Fedora, CentOS and RHEL.
+///
+/// rkoji reads the same configuration as the `koji` command
+/// (/etc/koji.conf.d/*.conf, /etc/koji.conf, ~/.koji/config.d/*.conf,
+/// ~/.koji/config). Without any configuration it uses the built-in `fedora`
+/// profile, Fedora's public hub.
+///
+/// Exit status: 0 success; 1 a hub fault or an object that does not exist;
+/// 2 a usage error; 3 a connection, TLS or login failure.
+#[derive(Debug, Parser)]
+#[command(name = "rkoji", version, max_term_width = 100)]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) global: Global,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// Options that apply to every command.
+#[derive(Debug, Args)]
+pub(crate) struct Global {
+    /// Profile (config section) to use. Default: the program name if it is a
+    /// profile, else `koji`, else the built-in `fedora`.
+    #[arg(short, long, global = true, value_name = "PROFILE")]
+    pub(crate) profile: Option<String>,
+    /// Config file or directory to read instead of ~/.koji/config.d and
+    /// ~/.koji/config (it must exist).
+    #[arg(short = 'c', long, global = true, value_name = "CONFIG")]
+    pub(crate) config: Option<PathBuf>,
+    /// Do not log in, even for commands that would.
+    #[arg(long, global = true)]
+    pub(crate) noauth: bool,
+    /// Print stable, machine-readable JSON instead of text.
+    #[arg(long, global = true)]
+    pub(crate) json: bool,
+    /// More logging on stderr (-v: info, -vv: debug, -vvv: trace).
+    #[arg(short, long, global = true, action = ArgAction::Count)]
+    pub(crate) verbose: u8,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Call any hub method. ARG and VALUE are JSON when they parse as JSON,
+    /// else strings (`getBuild 3`, `getBuild hello-1.2-1.fc40`).
+    Call {
+        /// The hub method, e.g. getBuild.
+        method: String,
+        /// Positional arguments.
+        #[arg(value_name = "ARG", allow_negative_numbers = true)]
+        args: Vec<String>,
+        /// A keyword argument, NAME=VALUE (repeatable).
+        #[arg(long = "kwarg", value_name = "NAME=VALUE")]
+        kwargs: Vec<String>,
+    },
+    /// Many calls in one round trip: reads JSON lines
+    /// {"method":..,"args":[..],"kwargs":{..}} on stdin and prints one JSON
+    /// result, or {"fault":{"code":..,"message":..}}, per line.
+    Multicall {
+        /// Calls per hub request (large input is split into batches).
+        #[arg(long, default_value_t = 500)]
+        batch: usize,
+    },
+    /// A build: state, owner, times, duration, task, tags and kojiweb URL.
+    Build {
+        /// NVR or build id.
+        #[arg(value_name = "NVR|ID")]
+        build: String,
+    },
+    /// The latest builds of a package, newest first.
+    Builds {
+        /// Package name or id.
+        package: String,
+        /// Only builds in this state (BUILDING, COMPLETE, DELETED, FAILED, CANCELED).
+        #[arg(long, value_name = "STATE")]
+        state: Option<String>,
+        /// How many builds to show.
+        #[arg(long, default_value_t = 10, value_name = "N")]
+        limit: u32,
+    },
+    /// A task: method, state, package, target, arch, scratch, owner,
+    /// duration, estimate, and its descendents with their durations.
+    Task {
+        /// Task id.
+        id: i64,
+    },
+    /// Estimated completion of a task, or the average build duration of a package.
+    Estimate {
+        /// A task id, or a package name.
+        #[arg(value_name = "TASK_ID|PACKAGE")]
+        target: String,
+    },
+    /// A channel: its hosts, capacity, and open and free tasks with estimates.
+    Channel {
+        /// Channel name or id.
+        #[arg(value_name = "NAME|ID")]
+        channel: String,
+    },
+    /// The object a kojiweb URL shows (paste it from the browser).
+    Web {
+        /// A kojiweb URL such as https://koji.fedoraproject.org/koji/buildinfo?buildID=1.
+        url: String,
+    },
+    /// Log in with the profile's method and show who you are.
+    Whoami,
+    /// The profiles found, and the files they come from.
+    Profiles,
+    /// Print shell completions for SHELL to stdout.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+    /// Print a man page (roff) to stdout.
+    Man,
+}
+
+/// A command-line value: JSON when it parses as JSON, else the text itself.
+pub(crate) fn json_or_string(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or_else(|_| serde_json::Value::String(text.to_owned()))
+}
+
+/// Splits `NAME=VALUE` of `--kwarg`; the value follows [`json_or_string`].
+pub(crate) fn kwarg(text: &str) -> Result<(String, serde_json::Value), String> {
+    match text.split_once('=') {
+        Some((name, value)) if !name.is_empty() && !name.contains(char::is_whitespace) => {
+            Ok((name.to_owned(), json_or_string(value)))
+        }
+        _ => Err(format!(
+            "invalid --kwarg {text:?}: expected NAME=VALUE, e.g. --kwarg strict=true"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use clap::CommandFactory;
+    use serde_json::json;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn args_are_json_when_they_parse() {
+        assert_eq!(json_or_string("3"), json!(3));
+        assert_eq!(json_or_string("true"), json!(true));
+        assert_eq!(json_or_string("null"), json!(null));
+        assert_eq!(json_or_string("[1,\"a\"]"), json!([1, "a"]));
+        assert_eq!(json_or_string("{\"a\":1}"), json!({"a": 1}));
+        assert_eq!(
+            json_or_string("hello-1.2-1.fc40"),
+            json!("hello-1.2-1.fc40")
+        );
+        assert_eq!(json_or_string("\"3\""), json!("3"));
+        assert_eq!(json_or_string("{broken"), json!("{broken"));
+    }
+
+    #[test]
+    fn kwargs_split_on_the_first_equals() {
+        assert_eq!(
+            kwarg("strict=true").unwrap(),
+            ("strict".into(), json!(true))
+        );
+        assert_eq!(
+            kwarg("prefix=a=b").unwrap(),
+            ("prefix".into(), json!("a=b"))
+        );
+        assert_eq!(kwarg("x=").unwrap(), ("x".into(), json!("")));
+        assert!(kwarg("novalue").is_err());
+        assert!(kwarg("=3").is_err());
+    }
+
+    #[test]
+    fn global_options_parse_anywhere() {
+        let cli = Cli::try_parse_from(["rkoji", "build", "3", "--json", "-p", "x", "-vv"]).unwrap();
+        assert!(cli.global.json);
+        assert_eq!(cli.global.profile.as_deref(), Some("x"));
+        assert_eq!(cli.global.verbose, 2);
+        assert!(matches!(cli.command, Command::Build { ref build } if build == "3"));
+        let cli = Cli::try_parse_from(["rkoji", "call", "echo", "-1", "--kwarg", "a=1"]).unwrap();
+        match cli.command {
+            Command::Call {
+                method,
+                args,
+                kwargs,
+            } => {
+                assert_eq!(method, "echo");
+                assert_eq!(args, ["-1"]);
+                assert_eq!(kwargs, ["a=1"]);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

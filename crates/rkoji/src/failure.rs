@@ -1,0 +1,95 @@
+//! What went wrong, the exit code it maps to, and what to try.
+
+use koji_client::config::ConfigError;
+
+/// Exit status for a hub fault or an object that does not exist.
+pub(crate) const EXIT_FAULT: u8 = 1;
+/// Exit status for a usage error (bad arguments, unknown profile, bad config).
+pub(crate) const EXIT_USAGE: u8 = 2;
+/// Exit status for a connection, TLS or login failure.
+pub(crate) const EXIT_CONNECTION: u8 = 3;
+
+/// A failure of a command: a message for stderr, an optional hint on the
+/// next line, and the exit code.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    pub(crate) code: u8,
+    pub(crate) message: String,
+    pub(crate) hint: Option<String>,
+}
+
+impl Failure {
+    /// A usage error (exit 2).
+    pub(crate) fn usage(message: impl Into<String>) -> Self {
+        Failure {
+            code: EXIT_USAGE,
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    /// Something that does not exist on the hub (exit 1).
+    pub(crate) fn not_found(message: impl Into<String>) -> Self {
+        Failure {
+            code: EXIT_FAULT,
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    /// A local I/O failure (writing output, reading stdin).
+    pub(crate) fn io(e: std::io::Error) -> Self {
+        Failure {
+            code: EXIT_FAULT,
+            message: format!("I/O error: {e}"),
+            hint: None,
+        }
+    }
+
+    /// Adds a hint line.
+    pub(crate) fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// A library error: faults exit 1, transport and TLS problems exit 3.
+    pub(crate) fn from_client(e: &koji_client::Error, server: &str) -> Self {
+        if e.is_fault() {
+            let hint = match e.fault_kind() {
+                Some(koji_client::FaultKind::ParameterError) => {
+                    Some("check the method's arguments: `rkoji call system.methodHelp METHOD` shows them".to_owned())
+                }
+                Some(kind) if kind.is_auth_error() => {
+                    Some("log in again (`rkoji whoami`) or check the profile's authtype".to_owned())
+                }
+                _ => None,
+            };
+            return Failure {
+                code: EXIT_FAULT,
+                message: e.to_string(),
+                hint,
+            };
+        }
+        let hint = if e.is_tls() {
+            Some(format!(
+                "check the profile's serverca (the CA that signed {server}'s certificate)"
+            ))
+        } else if e.is_connect() || e.is_timeout() {
+            Some(format!(
+                "cannot reach {server}: check the network, the profile's `server`, or a proxy (https_proxy)"
+            ))
+        } else {
+            None
+        };
+        Failure {
+            code: EXIT_CONNECTION,
+            message: e.to_string(),
+            hint,
+        }
+    }
+
+    /// A configuration error: exit 2 (the user can fix the files or `-p`).
+    pub(crate) fn from_config(e: &ConfigError) -> Self {
+        Failure::usage(e.to_string())
+    }
+}
