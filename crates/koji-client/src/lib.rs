@@ -1,4 +1,53 @@
 //! An asynchronous client for Koji, the build system behind Fedora, CentOS and RHEL.
+//!
+//! # A quick tour
+//!
+//! Fetching a user's name (by id, name or Kerberos principal):
+//!
+//! ```no_run
+//! # async fn demo() -> koji_client::Result<()> {
+//! use koji_client::Connection;
+//!
+//! // The [fedora] profile of koji's config files, as `koji -p fedora` reads them.
+//! let koji = Connection::from_profile("fedora")?;
+//! if let Some(user) = koji.get_user(3595).await? {
+//!     println!("{}", user.name.unwrap_or_default());
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! Typed methods ([`api`]) return the [models](model); list methods are
+//! builders with the hub's filters and [`QueryOpts`]; helpers that need the
+//! hub take the connection:
+//!
+//! ```no_run
+//! # async fn demo(koji: koji_client::Connection) -> koji_client::Result<()> {
+//! use koji_client::{BuildState, TaskState};
+//!
+//! let task = koji.get_task_info(10000).await?.expect("task 10000 exists");
+//! println!("{:?} builds {:?}", task.method(), task.package()?);
+//! let subtasks = task.descendents(&koji, Some("buildArch"), Some(TaskState::Open)).await?;
+//!
+//! let builds = koji.list_builds().package("bash").state(BuildState::Complete).limit(5).send().await?;
+//! for build in &builds {
+//!     let target = build.target(&koji).await?;
+//!     println!("{:?} for {:?}", build.nvr(), target.and_then(|t| t.name));
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! Any other hub method is a raw call away, decoded into a [`Value`] or
+//! your own serde type:
+//!
+//! ```no_run
+//! # async fn demo(koji: koji_client::Connection) -> koji_client::Result<()> {
+//! let rpms = koji.request("listRPMs").kwarg("buildID", 17).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! Also: [`Connection::from_web`] fetches what a kojiweb URL pasted in a
+//! chat shows, [`cache::NameCache`] remembers user and tag names, and
+//! [`messages`] reads the hub's bus messages.
 
 pub mod api;
 pub mod auth;

@@ -31,8 +31,8 @@ use crate::model::{IdOrName, ModelKind};
 ///
 /// Pages that take ids only (`buildinfo`, `taskinfo`, `channelinfo`) carry
 /// an `i64`; pages where kojiweb also accepts a name carry an
-/// [`IdOrName`]. A later `Connection::from_web(url)` is a match over this
-/// enum calling [`WebObject::hub_method`] with the reference.
+/// [`IdOrName`]. [`Connection::from_web`](crate::Connection::from_web)
+/// fetches the object with [`WebObject::hub_method`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum WebObject {

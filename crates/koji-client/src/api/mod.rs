@@ -378,6 +378,34 @@ mod tests {
         assert_eq!(epoch(ts), 1_795_628_038.881016);
     }
 
+    /// Every typed call can run in `tokio::spawn`: its future is `Send`.
+    #[test]
+    fn futures_are_send() {
+        fn send<T: Send>(_: T) {}
+        let koji = crate::Connection::new("http://127.0.0.1:1/kojihub").unwrap();
+        send(koji.get_build("hello-1.0-1"));
+        send(koji.list_builds().package("hello").send());
+        send(koji.list_builds().count());
+        send(koji.list_tagged("f40").send());
+        send(koji.list_tasks().state([crate::TaskState::Free]).send());
+        send(koji.list_tasks().count());
+        send(koji.list_hosts().send());
+        send(koji.list_channels().send());
+        send(koji.list_tags().count());
+        send(koji.get_build_targets().send());
+        send(koji.get_task_descendents(1));
+        send(koji.get_average_build_duration("hello"));
+        send(koji.from_web("https://k/koji/taskinfo?taskID=1"));
+        let build = crate::Build::default();
+        send(build.target(&koji));
+        let channel = crate::Channel::default();
+        send(channel.total_capacity(&koji));
+        let task = crate::Task::default();
+        send(task.descendents(&koji, None, None));
+        let cache = crate::cache::NameCache::with_dir("/nonexistent", "p").unwrap();
+        send(cache.user_name(&koji, 1));
+    }
+
     #[test]
     fn model_errors_become_decode_errors() {
         let me = ModelError::NoRequest { task: Some(4) };

@@ -21,6 +21,7 @@ impl Connection {
 
     /// The user this connection is logged in as (`getLoggedInUser`, which
     /// adds `authtype`); `None` for an anonymous connection.
+    /// [`whoami`](Self::whoami) gives an error instead of `None`.
     ///
     /// ```no_run
     /// # async fn demo(koji: koji_client::Connection) -> koji_client::Result<()> {

@@ -4,7 +4,8 @@
 //! format (the hub's XML-RPC, JSON dumps, bus messages) and encode back to
 //! exactly the members that were sent. Helpers that only read the data
 //! (times, durations, kojiweb URLs, task parameters) are methods here;
-//! helpers that need the hub will take the connection explicitly.
+//! helpers that need the hub take the connection explicitly
+//! (`build.task(&koji).await`; see [`crate::api`]).
 //!
 //! # Decoding rules
 //!
@@ -54,9 +55,10 @@
 //! # Parity with txkoji
 //!
 //! txkoji's rich classes are `Munch` dicts with properties; here each is a
-//! struct whose public fields are the hub's members, plus methods. "later:
-//! Connection" marks helpers that need the hub; they will take the
-//! connection as an argument.
+//! struct whose public fields are the hub's members, plus methods. Helpers
+//! that need the hub take the [`Connection`](crate::Connection) as an
+//! argument. txkoji's `Connection` methods are typed methods of
+//! [`Connection`](crate::Connection) (see [`crate::api`]).
 //!
 //! | txkoji | koji-client |
 //! |---|---|
@@ -67,12 +69,14 @@
 //! | `Build.gitbuildhash` | [`Build::gitbuildhash`] |
 //! | `Build.task_id` (with the `extra.container_koji_task_id` fallback) | [`Build::task_id`] (the raw member is the field `task_id`) |
 //! | `Build.estimate_completion()` | [`Build::estimate_completion`]`(&inputs)`, over data ([`crate::estimate`]); fetching: [`crate::estimate::estimate_build_completion`] |
-//! | `Build.tags()`, `Build.target()`, `Build.task()` | later: Connection |
+//! | `Build.task()` | [`Build::task`]`(&koji)` (`getTaskInfo(task_id, request=True)`, container fallback included) |
+//! | `Build.target()` (the target's name) | [`Build::target`]`(&koji)`: the [`BuildTarget`] itself (`getBuildTarget`); its name is `.name` |
+//! | `Build.tags()` (`listTags(self.id)`, which failed on `listBuilds` rows) | [`Build::tags`]`(&koji)` (`listTags(build=build_id)`) |
 //! | — | [`Build::nvr`], [`Build::build_id`], [`Build::state_name`], [`Build::created`], [`Build::promoted`], [`Build::is_container`] |
 //! | `Task.arch` | [`Task::arch`] (from the request; the field `arch` is the hub's column) |
 //! | `Task.arches` | [`Task::arches`] |
 //! | `Task.build_id` | [`Task::build_id`] |
-//! | `Task.channel` | [`Task::channel_id`]; the `Channel` itself: later: Connection |
+//! | `Task.channel` (a `Channel` holding only the id) | [`Task::channel_id`]; the whole [`Channel`]: [`Task::channel`]`(&koji)` |
 //! | `Task.completed`, `.created`, `.started` | [`Task::completed`], [`Task::created`], [`Task::started`] |
 //! | `Task.duration` | [`Task::duration`]`(now)` |
 //! | `Task.state_name` | [`Task::state_name`] |
@@ -83,22 +87,41 @@
 //! | `Task.target` | [`Task::target`] |
 //! | `Task.url` | [`Task::url`]`(weburl)` |
 //! | `Task.estimate_completion()`, `.estimate_duration()`, `.estimate_descendents()` | [`Task::estimate_completion`]`(&inputs)` (which follows the descendents), [`Task::estimate_duration`]`(&inputs)`; fetching: [`crate::estimate::estimate_task_completion`] |
-//! | `Task.descendents()` | later: Connection; the reply decodes into [`TaskDescendents`] |
-//! | — | [`Task::method`], [`Task::outcome`] (`listTasks` results, decoded or raw) |
-//! | `Channel.hosts()`, `.tasks()` | [`crate::estimate::channel_snapshot`] fetches both for the estimates; general listing: later: Connection |
-//! | `Channel.total_capacity()` | [`crate::estimate::ChannelSnapshot::total_capacity`] |
+//! | `Task.descendents(method, state)` (direct children only) | [`Task::descendents`]`(&koji, method, state)`: every depth, sorted by id |
+//! | — | [`Task::children`]`(&koji)`, [`Task::result`]`(&koji)`, [`Task::method`], [`Task::outcome`] (`listTasks` results, decoded or raw) |
+//! | `Channel.hosts(**kwargs)` | [`Channel::hosts`]`(&koji)`: a [`ListHosts`](crate::api::ListHosts) query to narrow (`.enabled(true)`…); for the estimates, [`crate::estimate::channel_snapshot`] fetches hosts and tasks together |
+//! | `Channel.tasks(**opts)` | [`Channel::tasks`]`(&koji)`: a [`ListTasks`](crate::api::ListTasks) query ordered `priority,create_time` |
+//! | `Channel.total_capacity()` | [`Channel::total_capacity`]`(&koji)`; over a fetched snapshot: [`crate::estimate::ChannelSnapshot::total_capacity`] |
 //! | `estimates.average_build_duration(s)`, `average_last_builds` | [`crate::estimate::average_build_duration`], [`crate::estimate::average_build_durations`] (one round trip, containers and RPMs mixed), [`crate::estimate::average_of_builds`] |
 //! | — | [`Channel::url`], [`Host::url`], [`User::url`], [`Tag::url`], [`BuildTarget::url`], [`Repo::url`] |
 //! | `Package.url` | [`Package::url`] |
 //! | `build_states.to_str(n)`, `task_states.to_str(n)` | `Display` of [`BuildState`], [`TaskState`] |
 //! | `task_states.ACTIVE_GROUP`, `DONE_GROUP` | [`TaskState::ACTIVE`], [`TaskState::DONE`] |
-//! | `Connection.from_web(url)` | [`crate::web::WebObject::parse`] now; the fetch: later: Connection |
-//! | `Connection.connect_from_web(url)` | [`crate::web::matches_weburl`] now; choosing the profile: later: config |
+//! | `Connection.call(method, *args, **kwargs)`, `Connection.<anyMethod>(…)` | [`Connection::call`](crate::Connection::call), [`Connection::request`](crate::Connection::request)`(method).arg(…).kwarg(…)`, `.typed::<T>()` |
+//! | `Connection.getAverageBuildDuration(package)` → `timedelta` | [`Connection::get_average_build_duration`](crate::Connection::get_average_build_duration) → [`jiff::SignedDuration`] (and `…_within(package, months)` for `age`) |
+//! | `Connection.getBuild(id)` | [`Connection::get_build`](crate::Connection::get_build) (id, NVR or name/version/release: [`BuildRef`](crate::BuildRef)) |
+//! | `Connection.getChannel(id)` | [`Connection::get_channel`](crate::Connection::get_channel) (id or name) |
+//! | `Connection.getPackage(name)` | [`Connection::get_package`](crate::Connection::get_package) |
+//! | `Connection.getTaskDescendents(id)` (the direct children) | [`Connection::get_task_descendents`](crate::Connection::get_task_descendents) → the whole [`TaskDescendents`] tree ([`TaskDescendents::children`] gives txkoji's list) |
+//! | `Connection.getTaskInfo(id)` (`request=True`) | [`Connection::get_task_info`](crate::Connection::get_task_info) (`request=True`) |
+//! | `Connection.listBuilds(package)` (id, or name resolved with `getPackage`) | [`Connection::list_builds`](crate::Connection::list_builds)`().package(…)` (same resolution) and every other filter, `QueryOpts`, `count()` |
+//! | `Connection.listTagged(*args, **kwargs)` | [`Connection::list_tagged`](crate::Connection::list_tagged)`(tag).inherit(…).latest(…)…` |
+//! | `Connection.listTasks(opts={}, queryOpts={})` (a shared mutable default) | [`Connection::list_tasks`](crate::Connection::list_tasks)`().state(…).order(…)`: own options per query, always decoded |
+//! | `Connection.listChannels(**kwargs)` | [`Connection::list_channels`](crate::Connection::list_channels)`().host(…).enabled(…)` |
+//! | `Connection.getHost`, `.getUser`, `.getTag`, `.getLoggedInUser`, `.listHosts`, `.listTags`, `.getTaskChildren`, `.getTaskResult` (through `__getattr__`, untyped) | [`get_host`](crate::Connection::get_host), [`get_user`](crate::Connection::get_user), [`get_tag`](crate::Connection::get_tag), [`get_logged_in_user`](crate::Connection::get_logged_in_user), [`list_hosts`](crate::Connection::list_hosts), [`list_tags`](crate::Connection::list_tags), [`get_task_children`](crate::Connection::get_task_children), [`get_task_result`](crate::Connection::get_task_result) |
+//! | `Connection.getTarget` (no such hub method) | [`Connection::get_build_target`](crate::Connection::get_build_target), [`Connection::get_build_targets`](crate::Connection::get_build_targets) |
+//! | `Connection.from_web(url)` | [`Connection::from_web`](crate::Connection::from_web) → [`WebItem`](crate::api::WebItem) (parsing: [`crate::web::WebObject::parse`]) |
+//! | `Connection.connect_from_web(url)` | [`Connection::connect_from_web`](crate::Connection::connect_from_web) (profile: [`crate::config::Config::profile_for_weburl`]) |
+//! | `Connection.login()` (GSSAPI or SSL) | [`Connection::login`](crate::Connection::login) (as the koji CLI picks), [`login_ssl`](crate::Connection::login_ssl), [`login_gssapi`](crate::Connection::login_gssapi), [`login_password`](crate::Connection::login_password) |
+//! | `Connection.MultiCall()` | later: multicall |
+//! | `Cache.user_name(id)`, `Cache.tag_name(id)` | [`NameCache::user_name`](crate::cache::NameCache::user_name)`(&koji, id)`, [`NameCache::tag_name`](crate::cache::NameCache::tag_name)`(&koji, id)` |
 //! | multicall `rich_item()` (substring match on the method name) | [`rich_type`] (exact names) |
 //!
 //! Fixed txkoji mistakes: kojiweb's page is `buildtargetinfo`, not
-//! `targetinfo`; [`Build::duration`] works on `listTagged` rows; the model of
-//! a method is chosen by its exact name (`getBuildTarget` is a
+//! `targetinfo`, and the hub method `getBuildTarget`, not `getTarget`;
+//! [`Build::duration`] and [`Build::tags`] work on `listTagged` and
+//! `listBuilds` rows; `listTasks` options are never shared between calls;
+//! the model of a method is chosen by its exact name (`getBuildTarget` is a
 //! [`BuildTarget`], not a [`Build`]; the hub spells it `getTaskDescendents`).
 
 pub(crate) mod macros;
