@@ -45,6 +45,26 @@
 //! # Ok(()) }
 //! ```
 //!
+//! Many calls at once go in a [`Multicall`]: each call gets a typed handle
+//! with its own result (a fault in one call is that call's error only), and
+//! big batches are split into `system.multicall` requests within the hub's
+//! limits and sent concurrently:
+//!
+//! ```no_run
+//! # async fn demo(koji: koji_client::Connection) -> koji_client::Result<()> {
+//! let mut m = koji.multicall();
+//! let tasks: Vec<_> = (1..=5000).map(|id| m.get_task_info(id)).collect();
+//! m.send().await?;
+//! for task in tasks {
+//!     if let Some(task) = task.result()? {
+//!         println!("{:?} {:?}", task.id, task.method());
+//!     }
+//! }
+//! // Or in one go, failing on the first error:
+//! let builds = koji.load_builds([3, 17]).await?;
+//! # Ok(()) }
+//! ```
+//!
 //! Also: [`Connection::from_web`] fetches what a kojiweb URL pasted in a
 //! chat shows, [`cache::NameCache`] remembers user and tag names, and
 //! [`messages`] reads the hub's bus messages.

@@ -113,9 +113,9 @@
 //! | `Connection.from_web(url)` | [`Connection::from_web`](crate::Connection::from_web) → [`WebItem`](crate::api::WebItem) (parsing: [`crate::web::WebObject::parse`]) |
 //! | `Connection.connect_from_web(url)` | [`Connection::connect_from_web`](crate::Connection::connect_from_web) (profile: [`crate::config::Config::profile_for_weburl`]) |
 //! | `Connection.login()` (GSSAPI or SSL) | [`Connection::login`](crate::Connection::login) (as the koji CLI picks), [`login_ssl`](crate::Connection::login_ssl), [`login_gssapi`](crate::Connection::login_gssapi), [`login_password`](crate::Connection::login_password) |
-//! | `Connection.MultiCall()` | later: multicall |
+//! | `Connection.MultiCall()`, `m.getTaskInfo(123)`, `results = yield m()` | [`Connection::multicall`](crate::Connection::multicall), [`m.get_task_info(123)`](crate::Multicall::get_task_info) → a typed [`Handle`](crate::Handle), [`m.send()`](crate::Multicall::send); results in order: [`push`](crate::Multicall::push) + [`send_values`](crate::Multicall::send_values). Big batches are split into chunks and sent concurrently |
 //! | `Cache.user_name(id)`, `Cache.tag_name(id)` | [`NameCache::user_name`](crate::cache::NameCache::user_name)`(&koji, id)`, [`NameCache::tag_name`](crate::cache::NameCache::tag_name)`(&koji, id)` |
-//! | multicall `rich_item()` (substring match on the method name) | [`rich_type`] (exact names) |
+//! | multicall `rich_item()` (substring match on the method name) | the handle's type (`Handle<Option<Build>>`…); [`rich_type`] names the model of a method (exact names) |
 //!
 //! Fixed txkoji mistakes: kojiweb's page is `buildtargetinfo`, not
 //! `targetinfo`, and the hub method `getBuildTarget`, not `getTarget`;
