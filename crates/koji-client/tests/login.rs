@@ -101,7 +101,7 @@ async fn login_picks_the_method_like_the_koji_cli() {
         .unwrap();
     koji.login().await.unwrap();
     assert_eq!(koji.session_id(), None);
-    assert!(koji.logged_in_user().await.unwrap().is_none());
+    assert!(koji.get_logged_in_user().await.unwrap().is_none());
     assert!(koji.whoami().await.unwrap_err().is_not_logged_in());
 
     // authtype = ssl without a certificate: a clear error.
@@ -519,7 +519,7 @@ async fn certificate_login_on_a_connection_already_used_anonymously() {
             .max_tls_version(version)
             .build()
             .unwrap();
-        assert!(koji.logged_in_user().await.unwrap().is_none());
+        assert!(koji.get_logged_in_user().await.unwrap().is_none());
         koji.login_ssl(&LoginOptions::default())
             .await
             .unwrap_or_else(|e| panic!("{version:?}: {e}"));

@@ -1,15 +1,14 @@
 //! The commands, each a function from parsed arguments to output.
 
 use std::ffi::OsString;
-use std::io::BufRead as _;
 use std::path::Path;
 
 use jiff::{SignedDuration, Timestamp};
-use koji_client::config::{Config, ConfigSources, Profile, ProfileOrigin};
+use koji_client::config::{AuthType, Config, ConfigSources, Profile, ProfileOrigin};
+use koji_client::estimate::{self, EstimateConfig, EstimateError, EstimateInputs, TaskEstimate};
 use koji_client::web::WebObject;
 use koji_client::{
-    Build, BuildState, Channel, Connection, Host, Package, Struct, Tag, Task, TaskDescendents,
-    TaskState, User, Value,
+    Build, BuildRef, BuildState, Connection, IdOrName, Package, Struct, Task, User, Value,
 };
 use serde_json::{Map, json};
 
@@ -32,13 +31,14 @@ impl Ctx {
         self.profile.weburl()
     }
 
-    /// Maps a library error to a failure; on a connection failure with the
-    /// built-in profile, names the offline command that runs the same job.
+    /// Maps a library error to a failure; when the hub cannot be reached,
+    /// names the offline command that runs the same job against
+    /// koji-testhub.
     fn fail(&self, e: &koji_client::Error) -> Failure {
         let failure = Failure::from_client(e, self.profile.server());
         if failure.code == crate::failure::EXIT_CONNECTION
             && !e.is_tls()
-            && matches!(self.profile.origin(), ProfileOrigin::BuiltIn)
+            && (e.is_connect() || e.is_timeout())
         {
             let hint = failure.hint.clone().unwrap_or_default();
             return failure.with_hint(format!(
@@ -101,6 +101,11 @@ pub(crate) async fn run(cli: Cli, argv0: Option<OsString>) -> Result<(), Failure
         .profile(&name)
         .map_err(|e| Failure::from_config(&e))?;
     let mut builder = koji_client::ConnectionBuilder::from_profile(&profile);
+    if let (Some(user), Some(password)) = (profile.get("user"), profile.get("password")) {
+        // koji reads `user` and `password` from the profile for
+        // authtype = password (the hub's `login` call).
+        builder = builder.password_login(user, password);
+    }
     if matches!(profile.origin(), ProfileOrigin::BuiltIn) {
         // The built-in profile is ours to define: an anonymous call that
         // cannot reach the hub fails at once (with the offline hint) instead
@@ -174,23 +179,6 @@ fn origin_text(origin: &ProfileOrigin) -> String {
     }
 }
 
-/// Calls `method` with positional `args` and keyword arguments `kwargs`
-/// (a JSON object) and decodes the answer into `T`.
-async fn call_kw<T: serde::de::DeserializeOwned + Send>(
-    ctx: &Ctx,
-    method: &str,
-    args: impl serde::Serialize,
-    kwargs: serde_json::Value,
-) -> Result<T, Failure> {
-    ctx.koji
-        .request(method)
-        .args(args)
-        .kwargs(kwargs)
-        .typed()
-        .await
-        .map_err(|e| ctx.fail(&e))
-}
-
 /// Converts a command-line JSON value into a hub value.
 fn to_value(v: serde_json::Value) -> Result<Value, Failure> {
     serde_json::from_value(v).map_err(|e| Failure::usage(format!("bad argument: {e}")))
@@ -226,67 +214,99 @@ struct CallLine {
     kwargs: Map<String, serde_json::Value>,
 }
 
-async fn multicall(ctx: &Ctx, batch: usize) -> Result<(), Failure> {
-    if batch == 0 {
-        return Err(Failure::usage("--batch must be at least 1"));
-    }
+/// One validated `multicall` input line: its number, method, positional
+/// and keyword arguments.
+struct QueuedCall {
+    line: usize,
+    method: String,
+    args: Vec<Value>,
+    kwargs: Struct,
+}
+
+/// Reads and checks every `multicall` input line before anything is sent,
+/// so that a bad line fails the run (exit 2, naming the line) with nothing
+/// sent and nothing printed. Blank lines are skipped.
+fn read_calls(input: impl std::io::BufRead) -> Result<Vec<QueuedCall>, Failure> {
     let mut calls = Vec::new();
-    for (n, line) in std::io::stdin().lock().lines().enumerate() {
+    for (n, line) in input.lines().enumerate() {
+        let number = n + 1;
         let line = line.map_err(Failure::io)?;
         if line.trim().is_empty() {
             continue;
         }
-        let call: CallLine = serde_json::from_str(&line).map_err(|e| {
-            Failure::usage(format!(
-                "stdin line {}: expected {{\"method\":..,\"args\":[..],\"kwargs\":{{..}}}}: {e}",
-                n + 1
-            ))
-        })?;
-        let mut params = call
+        let bad = |what: String| {
+            Failure::usage(format!("stdin line {number}: {what}")).with_hint(
+                "each line must be a JSON object {\"method\": \"getBuild\", \"args\": [3], \"kwargs\": {}} (args and kwargs optional)",
+            )
+        };
+        let call: CallLine = serde_json::from_str(&line).map_err(|e| bad(e.to_string()))?;
+        if call.method.trim().is_empty() {
+            return Err(bad("the method is empty".to_owned()));
+        }
+        let args = call
             .args
             .into_iter()
-            .map(to_value)
+            .map(|a| to_value(a).map_err(|f| bad(f.message)))
             .collect::<Result<Vec<_>, _>>()?;
-        if !call.kwargs.is_empty() {
-            let kw = to_value(serde_json::Value::Object(call.kwargs))?;
-            if let Value::Struct(kw) = kw {
-                params.push(koji_xmlrpc::kwargs_struct(kw));
+        let kwargs =
+            match to_value(serde_json::Value::Object(call.kwargs)).map_err(|f| bad(f.message))? {
+                Value::Struct(kw) => kw,
+                _ => Struct::new(),
+            };
+        calls.push(QueuedCall {
+            line: number,
+            method: call.method,
+            args,
+            kwargs,
+        });
+    }
+    Ok(calls)
+}
+
+async fn multicall(ctx: &Ctx, batch: usize) -> Result<(), Failure> {
+    if batch == 0 {
+        return Err(Failure::usage("--batch must be at least 1"));
+    }
+    let calls = read_calls(std::io::stdin().lock())?;
+    let progress = format::progress(calls.len() as u64);
+    let bar = progress.clone();
+    let mut m = ctx.koji.multicall().max_calls(batch).on_progress(move |p| {
+        bar.set_length(p.calls_total as u64);
+        bar.set_position(p.calls_done as u64);
+    });
+    let mut lines = Vec::with_capacity(calls.len());
+    for call in calls {
+        if call.kwargs.is_empty() {
+            m.push(&call.method, call.args);
+        } else {
+            m.push_with(&call.method, call.args, call.kwargs);
+        }
+        lines.push(call.line);
+    }
+    let results = m.send_values().await;
+    progress.finish_and_clear();
+    let results = results.map_err(|e| ctx.fail(&e))?;
+    // A call that failed other than with a hub fault means its request
+    // failed (or could not be made): fail the whole run, printing nothing.
+    for (line, result) in lines.iter().zip(&results) {
+        if let Err(e) = result {
+            if e.is_encode() {
+                return Err(Failure::usage(format!("stdin line {line}: {e}")));
+            }
+            if !e.is_fault() {
+                return Err(ctx.fail(e));
             }
         }
-        let mut entry = Struct::new();
-        entry.insert("methodName".to_owned(), Value::String(call.method));
-        entry.insert("params".to_owned(), Value::Array(params));
-        calls.push(Value::Struct(entry));
     }
-    let progress = crate::format::progress(calls.len() as u64);
-    for chunk in calls.chunks(batch) {
-        let answer = ctx
-            .koji
-            .call("multiCall", (chunk,))
-            .await
-            .map_err(|e| ctx.fail(&e))?;
-        let Value::Array(entries) = answer else {
-            return Err(Failure::not_found(
-                "the hub's multiCall answer is not a list",
-            ));
-        };
-        for entry in entries {
-            let line = match entry {
-                Value::Array(mut one) if one.len() == 1 => serde_json::to_value(one.remove(0))
-                    .map_err(|e| Failure::io(std::io::Error::other(e)))?,
-                Value::Struct(fault) => json!({"fault": {
-                    "code": fault.get("faultCode"),
-                    "message": fault.get("faultString"),
-                }}),
-                other => {
-                    json!({"fault": {"code": null, "message": format!("unexpected multicall entry: {other:?}")}})
-                }
-            };
-            ctx.out.json_line(&line)?;
+    for result in results {
+        match result {
+            Ok(value) => ctx.out.json_line(&value)?,
+            Err(e) => ctx.out.json_line(&json!({"fault": {
+                "code": e.fault_code(),
+                "message": e.fault_string(),
+            }}))?,
         }
-        progress.inc(chunk.len() as u64);
     }
-    progress.finish_and_clear();
     Ok(())
 }
 
@@ -307,15 +327,27 @@ fn show_duration(d: Option<SignedDuration>) -> String {
     d.map_or_else(|| "-".to_owned(), format::duration)
 }
 
+/// A build id when `text` is a number, else an NVR.
+fn build_ref(text: &str) -> BuildRef {
+    match text.parse::<i64>() {
+        Ok(id) => BuildRef::Id(id),
+        Err(_) => BuildRef::from(text),
+    }
+}
+
+/// An id when `text` is a number, else a name.
+fn id_or_name(text: &str) -> IdOrName {
+    match text.parse::<i64>() {
+        Ok(id) => IdOrName::Id(id),
+        Err(_) => IdOrName::from(text),
+    }
+}
+
 /// `NVR` or id → the build.
 async fn fetch_build(ctx: &Ctx, reference: &str) -> Result<Build, Failure> {
-    let arg = match reference.parse::<i64>() {
-        Ok(id) => Value::Int(id),
-        Err(_) => Value::String(reference.to_owned()),
-    };
-    let build: Option<Build> = ctx
+    let build = ctx
         .koji
-        .call_as("getBuild", (arg,))
+        .get_build(build_ref(reference))
         .await
         .map_err(|e| ctx.fail(&e))?;
     build.ok_or_else(|| Failure::not_found(format!("no such build: {reference}")))
@@ -338,8 +370,14 @@ fn build_derived(ctx: &Ctx, b: &Build, now: Timestamp) -> Map<String, serde_json
 async fn build_cmd(ctx: &Ctx, reference: &str) -> Result<(), Failure> {
     let build = fetch_build(ctx, reference).await?;
     let now = Timestamp::now();
-    let tags: Vec<Tag> = match build.build_id() {
-        Some(id) => call_kw(ctx, "listTags", (), json!({"build": id})).await?,
+    let tags = match build.build_id() {
+        Some(id) => ctx
+            .koji
+            .list_tags()
+            .build(id)
+            .send()
+            .await
+            .map_err(|e| ctx.fail(&e))?,
         None => Vec::new(),
     };
     let tag_names: Vec<String> = tags.iter().filter_map(|t| t.name.clone()).collect();
@@ -393,23 +431,21 @@ fn opt<T: ToString>(v: Option<T>) -> String {
 }
 
 async fn builds(ctx: &Ctx, package: &str, state: Option<&str>, limit: u32) -> Result<(), Failure> {
-    let package_arg = match package.parse::<i64>() {
-        Ok(id) => json!(id),
-        Err(_) => json!(package),
-    };
-    let mut kwargs = json!({
-        "packageID": package_arg,
-        "queryOpts": {"order": "-build_id", "limit": limit},
-    });
+    let mut query = ctx
+        .koji
+        .list_builds()
+        .package(id_or_name(package))
+        .order("-build_id")
+        .limit(u64::from(limit));
     if let Some(state) = state {
         let s: BuildState = state.to_ascii_uppercase().parse().map_err(|_| {
             Failure::usage(format!(
                 "unknown build state {state:?}: use BUILDING, COMPLETE, DELETED, FAILED or CANCELED"
             ))
         })?;
-        kwargs["state"] = json!(s.code());
+        query = query.state(s);
     }
-    let list: Vec<Build> = call_kw(ctx, "listBuilds", (), kwargs).await?;
+    let list = query.send().await.map_err(|e| ctx.fail(&e))?;
     let now = Timestamp::now();
     if ctx.out.json {
         let items: Vec<_> = list
@@ -443,14 +479,13 @@ async fn builds(ctx: &Ctx, package: &str, state: Option<&str>, limit: u32) -> Re
 }
 
 async fn fetch_task(ctx: &Ctx, id: i64) -> Result<Task, Failure> {
-    let task: Option<Task> = call_kw(ctx, "getTaskInfo", (id,), json!({"request": true})).await?;
+    let task = ctx.koji.get_task_info(id).await.map_err(|e| ctx.fail(&e))?;
     task.ok_or_else(|| Failure::not_found(format!("no such task: {id}")))
 }
 
 async fn user_name(ctx: &Ctx, id: Option<i64>) -> Option<String> {
     let id = id?;
-    let user: Option<User> = ctx.koji.call_as("getUser", (id,)).await.ok()?;
-    user?.name
+    ctx.koji.get_user(id).await.ok()??.name
 }
 
 fn task_derived(ctx: &Ctx, t: &Task, now: Timestamp) -> Map<String, serde_json::Value> {
@@ -475,9 +510,9 @@ async fn task_cmd(ctx: &Ctx, id: i64) -> Result<(), Failure> {
     let task = fetch_task(ctx, id).await?;
     let now = Timestamp::now();
     let owner = user_name(ctx, task.owner).await;
-    let descendents: TaskDescendents = ctx
+    let descendents = ctx
         .koji
-        .call_as("getTaskDescendents", (id,))
+        .get_task_descendents(id)
         .await
         .map_err(|e| ctx.fail(&e))?;
     let mut subtasks: Vec<&Task> = descendents.all();
@@ -499,6 +534,19 @@ async fn task_cmd(ctx: &Ctx, id: i64) -> Result<(), Failure> {
         })
         .collect();
     derived.insert("descendents".into(), json!(subs));
+    let (completion, expected) = estimate_task(ctx, &task, now).await?;
+    derived.insert(
+        "estimated_completion".into(),
+        ts_json(completion.as_ref().ok().copied()),
+    );
+    derived.insert(
+        "estimated_duration_secs".into(),
+        secs_json(expected.as_ref().ok().copied()),
+    );
+    derived.insert(
+        "estimate_error".into(),
+        json!(completion.as_ref().err().map(ToString::to_string)),
+    );
     if ctx.out.json {
         let mut obj = object(&task);
         obj.insert("derived".into(), serde_json::Value::Object(derived));
@@ -529,6 +577,10 @@ async fn task_cmd(ctx: &Ctx, id: i64) -> Result<(), Failure> {
         ("Started", show_time(task.started().ok().flatten())),
         ("Completed", show_time(task.completed().ok().flatten())),
         ("Duration", show_duration(task.duration(now).ok().flatten())),
+        (
+            "Estimate",
+            estimate_text(&task, &completion, expected.as_ref().ok().copied(), now),
+        ),
         ("URL", task.url(ctx.weburl()).unwrap_or_default()),
     ]);
     if !subtasks.is_empty() {
@@ -548,43 +600,182 @@ async fn task_cmd(ctx: &Ctx, id: i64) -> Result<(), Failure> {
     ctx.out.text(&text)
 }
 
-async fn estimate(ctx: &Ctx, target: &str) -> Result<(), Failure> {
-    let package = target;
-    if target.parse::<i64>().is_ok() {
-        return Err(Failure::usage(
-            "task estimates need the estimates module, which this build does not have yet",
-        ));
-    }
-    let avg: Option<f64> = ctx
-        .koji
-        .call_as("getAverageBuildDuration", (package,))
-        .await
-        .map_err(|e| ctx.fail(&e))?;
-    let avg = avg.map(SignedDuration::from_secs_f64);
-    if ctx.out.json {
-        return ctx
-            .out
-            .json(&json!({"package": package, "average_duration_secs": secs_json(avg)}));
-    }
-    match avg {
-        Some(d) => ctx.out.text(&format!(
-            "{package}: builds take {} on average\n",
-            format::duration(d)
-        )),
-        None => Err(Failure::not_found(format!(
-            "no average build duration for {package}: no complete builds, or no such package"
-        ))),
+/// Whether a task has finished (closed, failed or canceled).
+fn is_finished(task: &Task) -> bool {
+    task.state.as_ref().is_some_and(|s| s.is_done())
+}
+
+/// An estimate error that is the command's failure rather than a fact about
+/// the task: the hub could not be asked, or answered with a fault.
+fn estimate_failure(ctx: &Ctx, e: &EstimateError) -> Option<Failure> {
+    match e {
+        EstimateError::Source(source) => Some(match source.downcast_ref::<koji_client::Error>() {
+            Some(err) => ctx.fail(err),
+            None => Failure {
+                code: crate::failure::EXIT_CONNECTION,
+                message: e.to_string(),
+                hint: None,
+            },
+        }),
+        EstimateError::Fault { .. } | EstimateError::BadReply { .. } => {
+            Some(Failure::not_found(e.to_string()))
+        }
+        _ => None,
     }
 }
 
-async fn channel_cmd(ctx: &Ctx, reference: &str) -> Result<(), Failure> {
-    let arg = match reference.parse::<i64>() {
-        Ok(id) => Value::Int(id),
-        Err(_) => Value::String(reference.to_owned()),
+/// When `task` completes and how long it runs, estimated (or, once it has
+/// finished, what happened), fetching what the estimates need.
+async fn estimate_task(
+    ctx: &Ctx,
+    task: &Task,
+    now: Timestamp,
+) -> Result<
+    (
+        Result<Timestamp, EstimateError>,
+        Result<SignedDuration, EstimateError>,
+    ),
+    Failure,
+> {
+    let config = EstimateConfig::default();
+    let completion = estimate::estimate_task_completion(&ctx.koji, task, now, config).await;
+    let expected = estimate::estimate_task_duration(&ctx.koji, task, now, config).await;
+    for e in [completion.as_ref().err(), expected.as_ref().err()]
+        .into_iter()
+        .flatten()
+    {
+        if let Some(failure) = estimate_failure(ctx, e) {
+            return Err(failure);
+        }
+    }
+    Ok((completion, expected))
+}
+
+/// `2026-11-25 18:10:00 CET (in 5 min, runs about 20 min)`, or why there
+/// is no estimate; `-` for a finished task.
+fn estimate_text(
+    task: &Task,
+    completion: &Result<Timestamp, EstimateError>,
+    expected: Option<SignedDuration>,
+    now: Timestamp,
+) -> String {
+    if is_finished(task) {
+        return "-".to_owned();
+    }
+    match completion {
+        Ok(when) => {
+            let left = when.duration_since(now);
+            let relative = if left.is_negative() {
+                format!("overdue by {}", format::duration(-left))
+            } else {
+                format!("in {}", format::duration(left))
+            };
+            let runs = match expected {
+                Some(d) => format!(", runs about {}", format::duration(d)),
+                None => String::new(),
+            };
+            format!("{} ({relative}{runs})", format::local_time(*when))
+        }
+        Err(e) => format!("cannot tell: {e}"),
+    }
+}
+
+async fn estimate(ctx: &Ctx, target: &str) -> Result<(), Failure> {
+    let now = Timestamp::now();
+    if let Ok(id) = target.parse::<i64>() {
+        return estimate_task_cmd(ctx, id, now).await;
+    }
+    let package = target;
+    let config = EstimateConfig::default();
+    let avg = estimate::average_build_duration(&ctx.koji, package, config)
+        .await
+        .map_err(|e| {
+            estimate_failure(ctx, &e).unwrap_or_else(|| Failure::not_found(e.to_string()))
+        })?;
+    let measured_from = if estimate::is_container_package(package) {
+        format!("the last {} COMPLETE builds", config.last_builds)
+    } else {
+        "getAverageBuildDuration".to_owned()
     };
-    let channel: Option<Channel> = ctx
+    let Some(avg) = avg else {
+        return Err(Failure::not_found(format!(
+            "no average build duration for {package}: no complete builds to measure, or no such package"
+        ))
+        .with_hint(format!(
+            "`rkoji builds {package}` lists its builds"
+        )));
+    };
+    if ctx.out.json {
+        return ctx.out.json(&json!({
+            "package": package,
+            "average_duration_secs": avg.as_secs_f64(),
+            "measured_from": measured_from,
+        }));
+    }
+    ctx.out.text(&format!(
+        "{package}: builds take {} on average (from {measured_from})\n",
+        format::duration(avg)
+    ))
+}
+
+async fn estimate_task_cmd(ctx: &Ctx, id: i64, now: Timestamp) -> Result<(), Failure> {
+    let task = fetch_task(ctx, id).await?;
+    let (completion, expected) = estimate_task(ctx, &task, now).await?;
+    let finished = is_finished(&task);
+    let when = match completion {
+        Ok(when) => when,
+        Err(e) => {
+            let failure = Failure::not_found(format!("cannot estimate task {id}: {e}"));
+            return Err(if e.is_transient() {
+                failure.with_hint("try again in a minute or two")
+            } else {
+                failure
+            });
+        }
+    };
+    let expected = expected.ok();
+    if ctx.out.json {
+        let remaining = (!finished).then(|| when.duration_since(now));
+        return ctx.out.json(&json!({
+            "task_id": id,
+            "method": task.method,
+            "state_name": task.state_name(),
+            "package": task.package().ok().flatten(),
+            "finished": finished,
+            "started": ts_json(task.started().ok().flatten()),
+            "estimated_completion": ts_json(Some(when)),
+            "estimated_duration_secs": secs_json(expected),
+            "remaining_secs": secs_json(remaining),
+            "url": task.url(ctx.weburl()),
+        }));
+    }
+    let p = ctx.out.paint;
+    let what = match task.package().ok().flatten() {
+        Some(package) => format!(
+            "{id} {} ({package})",
+            task.method.clone().unwrap_or_default()
+        ),
+        None => format!("{id} {}", task.method.clone().unwrap_or_default()),
+    };
+    let mut pairs = vec![
+        ("Task", p.bold(&what)),
+        ("State", p.state(&task.state_name().unwrap_or_default())),
+        ("Started", show_time(task.started().ok().flatten())),
+    ];
+    if finished {
+        pairs.push(("Completed", show_time(Some(when))));
+        pairs.push(("Duration", show_duration(expected)));
+    } else {
+        pairs.push(("Estimate", estimate_text(&task, &Ok(when), expected, now)));
+    }
+    pairs.push(("URL", task.url(ctx.weburl()).unwrap_or_default()));
+    ctx.out.text(&fields(&pairs))
+}
+
+async fn channel_cmd(ctx: &Ctx, reference: &str) -> Result<(), Failure> {
+    let channel = ctx
         .koji
-        .call_as("getChannel", (arg,))
+        .get_channel(id_or_name(reference))
         .await
         .map_err(|e| ctx.fail(&e))?;
     let channel =
@@ -592,12 +783,39 @@ async fn channel_cmd(ctx: &Ctx, reference: &str) -> Result<(), Failure> {
     let id = channel
         .id
         .ok_or_else(|| Failure::not_found("the hub's channel has no id"))?;
-    let hosts: Vec<Host> = call_kw(ctx, "listHosts", (), json!({"channelID": id})).await?;
-    let active = [TaskState::Free, TaskState::Open, TaskState::Assigned];
-    let tasks: Vec<Task> = call_kw(ctx, "listTasks", (), json!({
-                "opts": {"channel_id": id, "state": active.iter().map(TaskState::code).collect::<Vec<_>>(), "decode": true},
-                "queryOpts": {"order": "priority,create_time"},
-            })).await?;
+    let now = Timestamp::now();
+    // Its active tasks and hosts in one request, then what their estimates
+    // need (subtasks, package averages) in one more, rarely two.
+    let spinner = format::spinner(&format!("estimating the tasks of channel {id}"));
+    let fetched = async {
+        let snapshot = estimate::channel_snapshot(&ctx.koji, id).await?;
+        let mut inputs = EstimateInputs::new(now)
+            .with_config(EstimateConfig::default())
+            .with_channel(snapshot);
+        estimate::complete_inputs(&ctx.koji, &mut inputs, &[], &[]).await?;
+        Ok::<_, EstimateError>(inputs)
+    }
+    .await;
+    spinner.finish_and_clear();
+    let inputs = fetched.map_err(|e| {
+        estimate_failure(ctx, &e).unwrap_or_else(|| Failure::not_found(e.to_string()))
+    })?;
+    let Some(snapshot) = inputs.channels.get(&id) else {
+        return Err(Failure::not_found(format!("channel {id} has no snapshot")));
+    };
+    let (hosts, tasks) = (&snapshot.hosts, &snapshot.tasks);
+    // One failure of the whole plan (a host with a bad capacity…) is every
+    // task's answer.
+    let plan = estimate::estimate_channel(&inputs, id);
+    let estimate_of = |t: &Task| -> Result<&TaskEstimate, String> {
+        match &plan {
+            Ok(plan) => {
+                t.id.and_then(|tid| plan.task(tid))
+                    .ok_or_else(|| "not in the channel's plan".to_owned())
+            }
+            Err(e) => Err(e.to_string()),
+        }
+    };
     let capacity: f64 = hosts
         .iter()
         .filter(|h| h.enabled == Some(true))
@@ -608,16 +826,25 @@ async fn channel_cmd(ctx: &Ctx, reference: &str) -> Result<(), Failure> {
         .filter(|h| h.enabled == Some(true))
         .filter_map(|h| h.task_load)
         .sum();
-    let now = Timestamp::now();
     if ctx.out.json {
         let tasks: Vec<_> = tasks
             .iter()
             .map(|t| {
-                let mut obj = object(t);
-                obj.insert(
-                    "derived".into(),
-                    serde_json::Value::Object(task_derived(ctx, t, now)),
+                let mut derived = task_derived(ctx, t, now);
+                let estimate = estimate_of(t);
+                let (completion, error) = match estimate.map(|e| &e.completion) {
+                    Ok(Ok(when)) => (ts_json(Some(*when)), serde_json::Value::Null),
+                    Ok(Err(e)) => (serde_json::Value::Null, json!(e.to_string())),
+                    Err(e) => (serde_json::Value::Null, json!(e)),
+                };
+                derived.insert("estimated_completion".into(), completion);
+                derived.insert("estimate_error".into(), error);
+                derived.insert(
+                    "ahead".into(),
+                    json!(estimate_of(t).ok().and_then(|e| e.ahead)),
                 );
+                let mut obj = object(t);
+                obj.insert("derived".into(), serde_json::Value::Object(derived));
                 obj
             })
             .collect();
@@ -641,7 +868,7 @@ async fn channel_cmd(ctx: &Ctx, reference: &str) -> Result<(), Failure> {
         ("URL", channel.url(ctx.weburl()).unwrap_or_default()),
     ]);
     let mut table = Table::new(["HOST", "ENABLED", "READY", "LOAD", "CAPACITY", "ARCHES"]);
-    for h in &hosts {
+    for h in hosts {
         table.row([
             h.name.clone().unwrap_or_default(),
             yes_no(h.enabled),
@@ -652,7 +879,11 @@ async fn channel_cmd(ctx: &Ctx, reference: &str) -> Result<(), Failure> {
         ]);
     }
     text.push('\n');
-    text.push_str(&table.render());
+    if table.is_empty() {
+        text.push_str("no hosts\n");
+    } else {
+        text.push_str(&table.render());
+    }
     let mut table = Table::new([
         "TASK",
         "STATE",
@@ -660,8 +891,25 @@ async fn channel_cmd(ctx: &Ctx, reference: &str) -> Result<(), Failure> {
         "PACKAGE",
         "CREATED",
         "RUNNING FOR",
+        "ESTIMATE",
     ]);
-    for t in &tasks {
+    for t in tasks {
+        let eta = match estimate_of(t).map(|e| &e.completion) {
+            Ok(Ok(when)) => {
+                let left = when.duration_since(now);
+                if left.is_negative() {
+                    format!("overdue ({})", format::local_time(*when))
+                } else {
+                    format!(
+                        "in {} ({})",
+                        format::duration(left),
+                        format::local_time(*when)
+                    )
+                }
+            }
+            Ok(Err(e)) => format!("cannot tell: {e}"),
+            Err(e) => format!("cannot tell: {e}"),
+        };
         table.row([
             opt(t.id),
             p.state(&t.state_name().unwrap_or_default()),
@@ -669,6 +917,7 @@ async fn channel_cmd(ctx: &Ctx, reference: &str) -> Result<(), Failure> {
             t.package().ok().flatten().unwrap_or_else(|| "-".into()),
             show_time(t.created().ok().flatten()),
             show_duration(t.duration(now).ok().flatten()),
+            eta,
         ]);
     }
     text.push('\n');
@@ -759,24 +1008,164 @@ fn print_generic(ctx: &Ctx, object: &WebObject, value: Value) -> Result<(), Fail
     ctx.out.text(&text)
 }
 
+/// Checks the files a login needs before trying it, to say which is
+/// missing: a certificate login needs the profile's `cert`.
+fn check_login_files(profile: &Profile) -> Result<(), Failure> {
+    if !matches!(profile.authtype(), Some(AuthType::Ssl)) {
+        return Ok(());
+    }
+    let login_failure = |message: String| Failure {
+        code: crate::failure::EXIT_CONNECTION,
+        message,
+        hint: Some(format!(
+            "set `cert` in profile [{}] to the PEM file with your certificate and key, \
+             or choose another authtype (kerberos, password)",
+            profile.name()
+        )),
+    };
+    match profile.cert() {
+        Some(cert) if !cert.is_file() => Err(login_failure(format!(
+            "certificate login: the client certificate {} does not exist",
+            cert.display()
+        ))),
+        Some(_) => Ok(()),
+        None => Err(login_failure(
+            "certificate login (authtype = ssl) needs a client certificate, and the profile has no `cert`"
+                .to_owned(),
+        )),
+    }
+}
+
+/// A failed login: exit 3, with what to do about it.
+fn login_failure(ctx: &Ctx, e: &koji_client::Error) -> Failure {
+    use koji_client::auth::gssapi::GssapiErrorKind;
+    let mut message = e.to_string();
+    let mut append = |detail: String| {
+        if !message.contains(&detail) {
+            message = format!("{message}: {detail}");
+        }
+    };
+    let hint = if let Some(k) = e.kerberos_error() {
+        append(k.to_string());
+        Some(match k.kind() {
+            GssapiErrorKind::NoCredentials => {
+                "no Kerberos ticket: run kinit (or set the profile's principal and keytab)"
+                    .to_owned()
+            }
+            GssapiErrorKind::CredentialsExpired => {
+                "the Kerberos ticket expired: run kinit".to_owned()
+            }
+            GssapiErrorKind::LibraryUnavailable => {
+                "install the MIT Kerberos GSSAPI library (libgssapi-krb5-2 / krb5-libs)".to_owned()
+            }
+            GssapiErrorKind::KdcUnreachable => {
+                "cannot reach the KDC: check the network and /etc/krb5.conf".to_owned()
+            }
+            GssapiErrorKind::UnknownRealm | GssapiErrorKind::UnknownPrincipal => {
+                "check the realm and principal (klist shows your ticket; /etc/krb5.conf the realms)"
+                    .to_owned()
+            }
+            _ => "check your Kerberos ticket (klist), or run kinit".to_owned(),
+        })
+    } else if let Some(identity) = e.identity_error() {
+        append(identity.to_string());
+        Some(format!(
+            "check `cert` in profile [{}]: one PEM file with the certificate and its unencrypted key",
+            ctx.profile.name()
+        ))
+    } else if let Some(tls) = e.tls_failure() {
+        append(tls.to_string());
+        Some(format!(
+            "check `cert` and `serverca` in profile [{}]",
+            ctx.profile.name()
+        ))
+    } else if e.is_fault() {
+        Some(
+            "the hub refused the login: check that the account exists and is not blocked, \
+             and the password or certificate"
+                .to_owned(),
+        )
+    } else if e.is_auth() || e.is_builder() {
+        Some(format!(
+            "check the login settings of profile [{}] (authtype, cert, principal, keytab, user and password)",
+            ctx.profile.name()
+        ))
+    } else {
+        return ctx.fail(e);
+    };
+    Failure {
+        code: crate::failure::EXIT_CONNECTION,
+        message,
+        hint,
+    }
+}
+
 async fn whoami(ctx: &Ctx, noauth: bool) -> Result<(), Failure> {
-    if noauth {
-        return Err(Failure::usage("whoami logs in; drop --noauth"));
+    let anonymous = if noauth {
+        Some("--noauth")
+    } else if matches!(ctx.profile.authtype(), Some(AuthType::Noauth)) {
+        Some("the profile's authtype is noauth")
+    } else {
+        None
+    };
+    if anonymous.is_none() {
+        check_login_files(&ctx.profile)?;
+        ctx.koji.login().await.map_err(|e| login_failure(ctx, &e))?;
     }
-    let user: Option<User> = ctx
-        .koji
-        .call_as("getLoggedInUser", ())
-        .await
-        .map_err(|e| ctx.fail(&e))?;
-    match user {
-        Some(u) if ctx.out.json => ctx.out.json(&u),
-        Some(u) => ctx.out.text(&format!("{}\n", u.name.unwrap_or_default())),
-        None => Err(Failure {
-            code: crate::failure::EXIT_CONNECTION,
-            message: "not logged in".to_owned(),
-            hint: Some("this build of rkoji cannot log in yet".to_owned()),
-        }),
+    let user = ctx.koji.get_logged_in_user().await;
+    if ctx.koji.is_logged_in() {
+        // Close the session: nothing else uses it. A failure to do so
+        // changes nothing for the answer.
+        let _ = ctx.koji.logout().await;
     }
+    let user = user.map_err(|e| ctx.fail(&e))?;
+    let Some(user) = user else {
+        return match anonymous {
+            Some(why) if ctx.out.json => {
+                let _ = why;
+                ctx.out.json(&serde_json::Value::Null)
+            }
+            Some(why) => ctx.out.text(&format!("not logged in (anonymous: {why})\n")),
+            None => Err(Failure {
+                code: crate::failure::EXIT_CONNECTION,
+                message: "logged in, but the hub does not know who this session is".to_owned(),
+                hint: Some("try again; if it persists, report it to the hub's admins".to_owned()),
+            }),
+        };
+    };
+    let principals: Vec<&str> = user.principals();
+    if ctx.out.json {
+        let mut obj = object(&user);
+        obj.insert(
+            "derived".into(),
+            json!({
+                "status_name": user.status.as_ref().map(ToString::to_string),
+                "usertype_name": user.usertype.as_ref().map(ToString::to_string),
+                "authtype_name": user.authtype.as_ref().map(ToString::to_string),
+                "principals": principals,
+                "url": user.url(ctx.weburl()),
+            }),
+        );
+        return ctx.out.json(&obj);
+    }
+    let p = ctx.out.paint;
+    let text = fields(&[
+        ("User", p.bold(&user.name.clone().unwrap_or_default())),
+        ("ID", opt(user.id)),
+        ("Status", opt(user.status.as_ref())),
+        ("Type", opt(user.usertype.as_ref())),
+        (
+            "Principals",
+            if principals.is_empty() {
+                "-".to_owned()
+            } else {
+                principals.join(", ")
+            },
+        ),
+        ("Logged in with", opt(user.authtype.as_ref())),
+        ("URL", user.url(ctx.weburl()).unwrap_or_default()),
+    ]);
+    ctx.out.text(&text)
 }
 
 #[cfg(test)]

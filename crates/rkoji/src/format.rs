@@ -84,6 +84,18 @@ pub(crate) fn progress(total: u64) -> indicatif::ProgressBar {
     bar
 }
 
+/// A spinner on stderr saying what is going on, drawn only when stderr is
+/// a terminal (hidden otherwise). Call `finish_and_clear` when done.
+pub(crate) fn spinner(message: &str) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new_spinner().with_message(message.to_owned());
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar
+}
+
 /// Colours for the states of builds and tasks, when colour is on.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Painter {

@@ -561,25 +561,12 @@ impl Connection {
         self.session.id()
     }
 
-    /// `getLoggedInUser`: who this session is (with
-    /// [`User::authtype`](crate::User::authtype) saying how it logged in),
-    /// or `None` when the hub sees an anonymous caller.
-    ///
-    /// ```no_run
-    /// # async fn demo(koji: koji_client::Connection) -> koji_client::Result<()> {
-    /// if let Some(user) = koji.logged_in_user().await? {
-    ///     println!("{:?} (authtype {:?})", user.name, user.authtype);
-    /// }
-    /// # Ok(()) }
-    /// ```
-    pub async fn logged_in_user(&self) -> Result<Option<User>> {
-        self.call_as("getLoggedInUser", ()).await
-    }
-
     /// Like koji's `whoami`: the logged-in user, or an error
-    /// ([`Error::is_not_logged_in`]) when the hub sees an anonymous caller.
+    /// ([`Error::is_not_logged_in`]) when the hub sees an anonymous caller
+    /// ([`get_logged_in_user`](Self::get_logged_in_user) gives `None`
+    /// instead).
     pub async fn whoami(&self) -> Result<User> {
-        self.logged_in_user()
+        self.get_logged_in_user()
             .await?
             .ok_or_else(|| Error::not_logged_in().context("getLoggedInUser", self.server_url()))
     }
