@@ -438,11 +438,16 @@ async fn builds(ctx: &Ctx, package: &str, state: Option<&str>, limit: u32) -> Re
         .order("-build_id")
         .limit(u64::from(limit));
     if let Some(state) = state {
-        let s: BuildState = state.to_ascii_uppercase().parse().map_err(|_| {
-            Failure::usage(format!(
-                "unknown build state {state:?}: use BUILDING, COMPLETE, DELETED, FAILED or CANCELED"
-            ))
-        })?;
+        let s = state
+            .to_ascii_uppercase()
+            .parse::<BuildState>()
+            .ok()
+            .filter(BuildState::is_known)
+            .ok_or_else(|| {
+                Failure::usage(format!(
+                    "unknown build state {state:?}: use BUILDING, COMPLETE, DELETED, FAILED or CANCELED"
+                ))
+            })?;
         query = query.state(s);
     }
     let list = query.send().await.map_err(|e| ctx.fail(&e))?;
@@ -1075,8 +1080,12 @@ fn login_failure(ctx: &Ctx, e: &koji_client::Error) -> Failure {
         ))
     } else if let Some(tls) = e.tls_failure() {
         append(tls.to_string());
+        let cert = ctx
+            .profile
+            .cert()
+            .map_or_else(String::new, |c| format!(" (now {})", c.display()));
         Some(format!(
-            "check `cert` and `serverca` in profile [{}]",
+            "check `cert`{cert} and `serverca` in profile [{}]",
             ctx.profile.name()
         ))
     } else if e.is_fault() {

@@ -52,7 +52,8 @@ impl Failure {
         self
     }
 
-    /// A library error: faults exit 1, transport and TLS problems exit 3.
+    /// A library error: faults exit 1, arguments that cannot be encoded
+    /// exit 2, transport and TLS problems exit 3.
     pub(crate) fn from_client(e: &koji_client::Error, server: &str) -> Self {
         if e.is_fault() {
             let hint = match e.fault_kind() {
@@ -69,6 +70,10 @@ impl Failure {
                 message: e.to_string(),
                 hint,
             };
+        }
+        if e.is_encode() {
+            // The arguments could not be sent: the command line's fault.
+            return Failure::usage(e.to_string());
         }
         let hint = if e.is_tls() {
             Some(format!(

@@ -1,0 +1,134 @@
+//! `rkoji whoami` with a client certificate, end to end: the binary →
+//! real Apache (mod_ssl, Koji's stock layout, the test PKI) → koji-testhub,
+//! which trusts the identity Apache vouches for.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use koji_testenv::apache::{Apache, ApacheConfig, IdentityHeaders};
+use koji_testenv::pki::{KeyKind, Pki};
+use koji_testhub::TestHub;
+use support::{Env, dataset, run, session_keys};
+
+struct Tls {
+    env: Env,
+    pki: Pki,
+    apache: Apache,
+    _dir: tempfile::TempDir,
+}
+
+fn start() -> Tls {
+    let headers = IdentityHeaders::default();
+    let env = Env::start_with(
+        TestHub::builder()
+            .trusted_cert_header(&headers.client_dn)
+            .trusted_remote_user_header(&headers.remote_user)
+            .login_creates_user(false),
+        "authtype = noauth\n",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let pki = Pki::generate(&dir.path().join("pki")).unwrap();
+    let apache = Apache::start(
+        &dir.path().join("apache"),
+        &pki,
+        &ApacheConfig::new(env.hub().url()),
+    )
+    .unwrap();
+    Tls {
+        env,
+        pki,
+        apache,
+        _dir: dir,
+    }
+}
+
+impl Tls {
+    /// A profile `name` on Apache's stock vhost with these extra options.
+    fn profile(&self, name: &str, options: &str) {
+        self.env.add_profile(
+            name,
+            &format!(
+                "server = {}\nweburl = https://127.0.0.1/koji\n{options}",
+                self.apache.url_stock()
+            ),
+        );
+    }
+}
+
+#[test]
+fn certificate_login_shows_the_user() {
+    let tls = start();
+    let cert = tls.pki.client("alice", KeyKind::RsaPkcs8).unwrap();
+    tls.profile(
+        "cert",
+        &format!(
+            "authtype = ssl\ncert = {}\nserverca = {}",
+            cert.display(),
+            tls.pki.ca_cert().display()
+        ),
+    );
+    let alice = &dataset("users")["2"];
+    let got = run(tls.env.rkoji_profile("cert", &["--json", "whoami"]), None)
+        .ok()
+        .json();
+    for key in ["id", "name", "status", "usertype", "krb_principals"] {
+        assert_eq!(got[key], alice[key], "{key}");
+    }
+    // getLoggedInUser's authtype 2: a certificate login.
+    assert_eq!(got["authtype"], 2);
+    assert_eq!(got["derived"]["authtype_name"], "SSL");
+
+    let out = run(tls.env.rkoji_profile("cert", &["-vv", "whoami"]), None).ok();
+    assert!(out.stdout.contains("alice"), "{}", out.stdout);
+    assert!(out.stdout.contains("SSL"), "{}", out.stdout);
+    assert_eq!(
+        session_keys(&out.stderr),
+        Vec::<String>::new(),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("PRIVATE KEY"));
+}
+
+#[test]
+fn certificate_problems_exit_3_and_say_what_to_check() {
+    let tls = start();
+    // The hub's certificate is not signed by the serverca given.
+    let cert = tls.pki.client("alice", KeyKind::RsaPkcs8).unwrap();
+    tls.profile(
+        "wrongca",
+        &format!(
+            "authtype = ssl\ncert = {}\nserverca = {}",
+            cert.display(),
+            tls.pki.unknown_ca_cert().display()
+        ),
+    );
+    run(tls.env.rkoji_profile("wrongca", &["whoami"]), None).fails(3, "serverca");
+    // A certificate whose key belongs to another one.
+    let mismatched = tls.pki.mismatched_client("alice").unwrap();
+    tls.profile(
+        "mismatch",
+        &format!(
+            "authtype = ssl\ncert = {}\nserverca = {}",
+            mismatched.display(),
+            tls.pki.ca_cert().display()
+        ),
+    );
+    run(tls.env.rkoji_profile("mismatch", &["whoami"]), None)
+        .fails(3, &mismatched.display().to_string());
+    // A certificate from a CA Apache does not trust: Apache ends the TLS
+    // session during the login, which the library sees as a dropped
+    // connection and retries like one (koji's default: 30 times, 20 s
+    // apart), so this profile turns retries off.
+    let stranger = tls.pki.unknown_ca_client("alice").unwrap();
+    tls.profile(
+        "stranger",
+        &format!(
+            "authtype = ssl\ncert = {}\nserverca = {}\nmax_retries = 0",
+            stranger.display(),
+            tls.pki.ca_cert().display()
+        ),
+    );
+    run(tls.env.rkoji_profile("stranger", &["whoami"]), None)
+        .fails(3, &stranger.display().to_string());
+}
