@@ -59,9 +59,10 @@ pub(crate) enum Command {
         #[arg(long = "kwarg", value_name = "NAME=VALUE")]
         kwargs: Vec<String>,
     },
-    /// Many calls in one round trip: reads JSON lines
+    /// Many calls in few round trips: reads JSON lines
     /// {"method":..,"args":[..],"kwargs":{..}} on stdin and prints one JSON
-    /// result, or {"fault":{"code":..,"message":..}}, per line.
+    /// result, or {"fault":{"code":..,"message":..}}, per line, in order.
+    /// Every line is checked before anything is sent.
     Multicall {
         /// Calls per hub request (large input is split into batches).
         #[arg(long, default_value_t = 500)]

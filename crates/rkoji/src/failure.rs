@@ -79,6 +79,10 @@ impl Failure {
             Some(format!(
                 "check the profile's serverca (the CA that signed {server}'s certificate)"
             ))
+        } else if e.is_builder() {
+            Some(format!(
+                "check the profile of {server}: its cert, serverca and login settings"
+            ))
         } else if e.is_connect() || e.is_timeout() {
             Some(format!(
                 "cannot reach {server}: check the network, the profile's `server`, or a proxy (https_proxy)"

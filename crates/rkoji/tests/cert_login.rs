@@ -114,8 +114,10 @@ fn certificate_problems_exit_3_and_say_what_to_check() {
             tls.pki.ca_cert().display()
         ),
     );
-    run(tls.env.rkoji_profile("mismatch", &["whoami"]), None)
+    let r = run(tls.env.rkoji_profile("mismatch", &["whoami"]), None)
         .fails(3, &mismatched.display().to_string());
+    assert!(r.stderr.contains("does not match"), "{}", r.stderr);
+    assert!(r.stderr.contains("check the profile"), "{}", r.stderr);
     // A certificate from a CA Apache does not trust: Apache ends the TLS
     // session during the login, which the library sees as a dropped
     // connection and retries like one (koji's default: 30 times, 20 s
