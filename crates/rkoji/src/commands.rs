@@ -1130,10 +1130,7 @@ async fn whoami(ctx: &Ctx, noauth: bool) -> Result<(), Failure> {
     let user = user.map_err(|e| ctx.fail(&e))?;
     let Some(user) = user else {
         return match anonymous {
-            Some(why) if ctx.out.json => {
-                let _ = why;
-                ctx.out.json(&serde_json::Value::Null)
-            }
+            Some(_) if ctx.out.json => ctx.out.json(&serde_json::Value::Null),
             Some(why) => ctx.out.text(&format!("not logged in (anonymous: {why})\n")),
             None => Err(Failure {
                 code: crate::failure::EXIT_CONNECTION,
