@@ -149,71 +149,13 @@ impl<'de, 's> Deserializer<'de, 's> {
     }
 
     fn build_array_inner(&mut self, tag: Tag<'s>) -> Result<Value, Error> {
-        if tag.empty {
+        let Some(data) = self.sc.open_data(&tag)? else {
             return Ok(Value::Array(Vec::new()));
-        }
-        let b = self.sc.b;
-        let p = self.sc.pos;
-        let data = if starts(b.get(p..).unwrap_or(&[]), b"<data>") {
-            self.sc.pos += 6;
-            Tag {
-                raw: b"data",
-                local: b"data",
-                empty: false,
-                at: p,
-            }
-        } else {
-            self.sc.misc()?;
-            match self.sc.tag()? {
-                Next::End(r) if r == tag.raw => return Ok(Value::Array(Vec::new())),
-                Next::Start(d) if d.local == b"data" => d,
-                Next::Eof => {
-                    return Err(self
-                        .sc
-                        .err(ErrorKind::Truncated, "document ends inside <array>"));
-                }
-                Next::End(_) => return Err(self.sc.err(ErrorKind::Syntax, "mismatched end tag")),
-                Next::Start(_) => return Err(self.sc.err(ErrorKind::Structure, "expected <data>")),
-            }
         };
         let mut items = Vec::with_capacity(self.hint());
         if !data.empty {
-            loop {
+            while let Some(vt) = self.sc.next_item(data.raw, items.len())? {
                 let index = items.len();
-                self.sc.misc().map_err(|e| e.prepend_index(index))?;
-                let p = self.sc.pos;
-                let vt = if starts(self.sc.b.get(p..).unwrap_or(&[]), b"<value>") {
-                    self.sc.pos += 7;
-                    Tag {
-                        raw: b"value",
-                        local: b"value",
-                        empty: false,
-                        at: p,
-                    }
-                } else {
-                    match self.sc.tag().map_err(|e| e.prepend_index(index))? {
-                        Next::End(r) if r == data.raw => break,
-                        Next::Start(t) if t.local == b"value" => t,
-                        Next::Eof => {
-                            return Err(self
-                                .sc
-                                .err(ErrorKind::Truncated, "document ends inside <data>")
-                                .prepend_index(index));
-                        }
-                        Next::End(_) => {
-                            return Err(self
-                                .sc
-                                .err(ErrorKind::Syntax, "mismatched end tag")
-                                .prepend_index(index));
-                        }
-                        Next::Start(_) => {
-                            return Err(self
-                                .sc
-                                .err(ErrorKind::Structure, "expected <value> or </data>")
-                                .prepend_index(index));
-                        }
-                    }
-                };
                 self.vtag = vt;
                 self.pending = None;
                 let v = self
@@ -239,90 +181,15 @@ impl<'de, 's> Deserializer<'de, 's> {
         if tag.empty {
             return Ok(Value::Struct(s));
         }
-        loop {
-            self.sc.misc()?;
-            let p = self.sc.pos;
-            let member = if starts(self.sc.b.get(p..).unwrap_or(&[]), b"<member>\n<name>") {
-                // Python's layout: "<member>\n<name>" in one comparison.
-                self.sc.pos += 8;
-                Tag {
-                    raw: b"member",
-                    local: b"member",
-                    empty: false,
-                    at: p,
-                }
-            } else if starts(self.sc.b.get(p..).unwrap_or(&[]), b"<member>") {
-                self.sc.pos += 8;
-                Tag {
-                    raw: b"member",
-                    local: b"member",
-                    empty: false,
-                    at: p,
-                }
-            } else {
-                match self.sc.tag()? {
-                    Next::End(r) if r == tag.raw => break,
-                    Next::Start(t) if t.local == b"member" => t,
-                    Next::Eof => {
-                        return Err(self
-                            .sc
-                            .err(ErrorKind::Truncated, "document ends inside <struct>"));
-                    }
-                    Next::End(_) => {
-                        return Err(self.sc.err(ErrorKind::Syntax, "mismatched end tag"));
-                    }
-                    Next::Start(_) => {
-                        return Err(self
-                            .sc
-                            .err(ErrorKind::Structure, "expected <member> or </struct>"));
-                    }
-                }
-            };
-            if member.empty {
-                return Err(Error::at(
-                    ErrorKind::Structure,
-                    "<member> without <name>",
-                    member.at,
-                ));
-            }
-            let p = self.sc.pos;
-            let name = if starts(self.sc.b.get(p..).unwrap_or(&[]), b"\n<name>") {
-                self.sc.pos += 7;
-                Tag {
-                    raw: b"name",
-                    local: b"name",
-                    empty: false,
-                    at: p + 1,
-                }
-            } else {
-                self.sc.expect_start(b"name")?
-            };
+        while let Some((member_raw, name)) = self.sc.next_member(tag.raw)? {
             let key = self.sc.leaf(&name)?;
             let key = self.own(key);
             let v = (|| {
-                let p = self.sc.pos;
-                let vt = if starts(self.sc.b.get(p..).unwrap_or(&[]), b"\n<value>") {
-                    self.sc.pos += 8;
-                    Tag {
-                        raw: b"value",
-                        local: b"value",
-                        empty: false,
-                        at: p + 1,
-                    }
-                } else {
-                    self.sc.expect_start(b"value")?
-                };
+                let vt = self.sc.member_value()?;
                 self.vtag = vt;
                 self.pending = None;
                 let v = self.build().map_err(|e| e.with_offset(vt.at))?;
-                let p = self.sc.pos;
-                if member.raw == b"member"
-                    && starts(self.sc.b.get(p..).unwrap_or(&[]), b"\n</member>")
-                {
-                    self.sc.pos += 10;
-                } else {
-                    self.sc.expect_end(member.raw)?;
-                }
+                self.sc.member_end(member_raw)?;
                 Ok(v)
             })()
             .map_err(|e: Error| e.prepend_key(&key))?;
@@ -551,32 +418,8 @@ impl<'de, 's> Deserializer<'de, 's> {
         tag: Tag<'s>,
         visitor: V,
     ) -> Result<V::Value, Error> {
-        if tag.empty {
+        let Some(data) = self.sc.open_data(&tag)? else {
             return visitor.visit_seq(EmptySeq);
-        }
-        let b = self.sc.b;
-        let p = self.sc.pos;
-        let data = if starts(b.get(p..).unwrap_or(&[]), b"<data>") {
-            self.sc.pos += 6;
-            Tag {
-                raw: b"data",
-                local: b"data",
-                empty: false,
-                at: p,
-            }
-        } else {
-            self.sc.misc()?;
-            match self.sc.tag()? {
-                Next::End(r) if r == tag.raw => return visitor.visit_seq(EmptySeq),
-                Next::Start(d) if d.local == b"data" => d,
-                Next::Eof => {
-                    return Err(self
-                        .sc
-                        .err(ErrorKind::Truncated, "document ends inside <array>"));
-                }
-                Next::End(_) => return Err(self.sc.err(ErrorKind::Syntax, "mismatched end tag")),
-                Next::Start(_) => return Err(self.sc.err(ErrorKind::Structure, "expected <data>")),
-            }
         };
         let v = if data.empty {
             visitor.visit_seq(EmptySeq)?
@@ -687,41 +530,9 @@ impl<'de> de::SeqAccess<'de> for SeqAcc<'_, 'de, '_> {
             return Ok(None);
         }
         let index = self.index;
-        let sc = &mut self.de.sc;
-        sc.misc().map_err(|e| e.prepend_index(index))?;
-        let b = sc.b;
-        let p = sc.pos;
-        let vt = if starts(b.get(p..).unwrap_or(&[]), b"<value>") {
-            sc.pos += 7;
-            Tag {
-                raw: b"value",
-                local: b"value",
-                empty: false,
-                at: p,
-            }
-        } else {
-            match sc.tag().map_err(|e| e.prepend_index(index))? {
-                Next::End(r) if r == self.data_raw => {
-                    self.done = true;
-                    return Ok(None);
-                }
-                Next::Start(t) if t.local == b"value" => t,
-                Next::Eof => {
-                    return Err(sc
-                        .err(ErrorKind::Truncated, "document ends inside <data>")
-                        .prepend_index(index));
-                }
-                Next::End(_) => {
-                    return Err(sc
-                        .err(ErrorKind::Syntax, "mismatched end tag")
-                        .prepend_index(index));
-                }
-                Next::Start(_) => {
-                    return Err(sc
-                        .err(ErrorKind::Structure, "expected <value> or </data>")
-                        .prepend_index(index));
-                }
-            }
+        let Some(vt) = self.de.sc.next_item(self.data_raw, index)? else {
+            self.done = true;
+            return Ok(None);
         };
         self.de.vtag = vt;
         self.de.pending = None;
@@ -758,73 +569,18 @@ impl<'de> de::MapAccess<'de> for MapAcc<'_, 'de, '_> {
         if self.done {
             return Ok(None);
         }
-        let sc = &mut self.de.sc;
-        sc.misc()?;
-        let b = sc.b;
-        let p = sc.pos;
-        // Python's layout: "<member>\n<name>" in one comparison.
-        if starts(b.get(p..).unwrap_or(&[]), b"<member>\n<name>") {
-            sc.pos += 15;
-            let name = Tag {
-                raw: b"name",
-                local: b"name",
-                empty: false,
-                at: p + 9,
-            };
-            self.member_raw = b"member";
-            return self.key(name, seed);
-        }
-        let member = if starts(b.get(p..).unwrap_or(&[]), b"<member>") {
-            sc.pos += 8;
-            Tag {
-                raw: b"member",
-                local: b"member",
-                empty: false,
-                at: p,
-            }
-        } else {
-            match sc.tag()? {
-                Next::End(r) if r == self.sraw => {
-                    self.done = true;
-                    return Ok(None);
-                }
-                Next::Start(t) if t.local == b"member" => t,
-                Next::Eof => {
-                    return Err(sc.err(ErrorKind::Truncated, "document ends inside <struct>"));
-                }
-                Next::End(_) => return Err(sc.err(ErrorKind::Syntax, "mismatched end tag")),
-                Next::Start(_) => {
-                    return Err(sc.err(ErrorKind::Structure, "expected <member> or </struct>"));
-                }
-            }
+        let Some((member_raw, name)) = self.de.sc.next_member(self.sraw)? else {
+            self.done = true;
+            return Ok(None);
         };
-        if member.empty {
-            return Err(Error::at(
-                ErrorKind::Structure,
-                "<member> without <name>",
-                member.at,
-            ));
-        }
-        let name = sc.expect_start(b"name")?;
-        self.member_raw = member.raw;
+        self.member_raw = member_raw;
         self.key(name, seed)
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Error> {
-        let p = self.de.sc.pos;
-        let vt = if starts(self.de.sc.b.get(p..).unwrap_or(&[]), b"\n<value>") {
-            self.de.sc.pos += 8;
-            Tag {
-                raw: b"value",
-                local: b"value",
-                empty: false,
-                at: p + 1,
-            }
-        } else {
-            match self.de.sc.expect_start(b"value") {
-                Ok(t) => t,
-                Err(e) => return Err(self.key_err(e)),
-            }
+        let vt = match self.de.sc.member_value() {
+            Ok(t) => t,
+            Err(e) => return Err(self.key_err(e)),
         };
         self.de.vtag = vt;
         self.de.pending = None;
@@ -832,14 +588,7 @@ impl<'de> de::MapAccess<'de> for MapAcc<'_, 'de, '_> {
             Ok(v) => v,
             Err(e) => return Err(self.key_err(e.with_offset(vt.at))),
         };
-        let p = self.de.sc.pos;
-        if self.member_raw == b"member"
-            && starts(self.de.sc.b.get(p..).unwrap_or(&[]), b"\n</member>")
-        {
-            self.de.sc.pos += 10;
-            return Ok(v);
-        }
-        if let Err(e) = self.de.sc.expect_end(self.member_raw) {
+        if let Err(e) = self.de.sc.member_end(self.member_raw) {
             return Err(self.key_err(e));
         }
         Ok(v)

@@ -248,7 +248,7 @@ pub fn encode_request_with<P: Serialize + ?Sized>(
 ) -> Result<Vec<u8>, Error> {
     let mut out = Vec::with_capacity(256);
     write_method_call_start(&mut out, method)?;
-    params.serialize(ParamsWriter { out: &mut out })?;
+    params.serialize(SeqWriter::params(&mut out))?;
     out.extend_from_slice(METHOD_CALL_END);
     Ok(out)
 }
@@ -459,7 +459,7 @@ impl MulticallWriter {
                 b"</member>\n<member>\n<name>params</name>\n<value><array><data>\n",
             );
             params
-                .serialize(ArrayElementsWriter { out: &mut self.out })
+                .serialize(SeqWriter::elements(&mut self.out))
                 .map_err(|e| e.prepend_path(".params"))?;
             self.out
                 .extend_from_slice(b"</data></array></value>\n</member>\n</struct></value>\n");
@@ -508,23 +508,66 @@ fn not_a_sequence() -> Error {
     )
 }
 
-/// Serializer for the params of a call: a sequence whose elements become `<param>`s.
-struct ParamsWriter<'o> {
-    out: &'o mut Vec<u8>,
+/// Where the elements of a serialized sequence go.
+#[derive(Clone, Copy)]
+enum SeqMode {
+    /// The params of a call: each element becomes a `<param>`.
+    Params,
+    /// The elements of an already open `<data>`: each becomes a `<value>`.
+    Elements,
 }
 
-struct ParamsSeq<'o> {
+/// Serializer for a sequence whose elements are written as [`SeqMode`] says.
+struct SeqWriter<'o> {
     out: &'o mut Vec<u8>,
+    mode: SeqMode,
+}
+
+impl<'o> SeqWriter<'o> {
+    fn params(out: &'o mut Vec<u8>) -> Self {
+        SeqWriter {
+            out,
+            mode: SeqMode::Params,
+        }
+    }
+
+    fn elements(out: &'o mut Vec<u8>) -> Self {
+        SeqWriter {
+            out,
+            mode: SeqMode::Elements,
+        }
+    }
+
+    fn open(self) -> SeqState<'o> {
+        SeqState {
+            out: self.out,
+            mode: self.mode,
+            index: 0,
+        }
+    }
+}
+
+struct SeqState<'o> {
+    out: &'o mut Vec<u8>,
+    mode: SeqMode,
     index: usize,
 }
 
-impl ser::SerializeSeq for ParamsSeq<'_> {
+impl ser::SerializeSeq for SeqState<'_> {
     type Ok = ();
     type Error = Error;
     fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Error> {
-        self.out.extend_from_slice(b"<param>\n");
-        write_value(self.out, v).map_err(|e| e.prepend_path(&format!("params[{}]", self.index)))?;
-        self.out.extend_from_slice(b"</param>\n");
+        match self.mode {
+            SeqMode::Params => {
+                self.out.extend_from_slice(b"<param>\n");
+                write_value(self.out, v)
+                    .map_err(|e| e.prepend_path(&format!("params[{}]", self.index)))?;
+                self.out.extend_from_slice(b"</param>\n");
+            }
+            SeqMode::Elements => {
+                write_value(self.out, v).map_err(|e| e.prepend_index(self.index))?;
+            }
+        }
         self.index += 1;
         Ok(())
     }
@@ -533,7 +576,7 @@ impl ser::SerializeSeq for ParamsSeq<'_> {
     }
 }
 
-impl ser::SerializeTuple for ParamsSeq<'_> {
+impl ser::SerializeTuple for SeqState<'_> {
     type Ok = ();
     type Error = Error;
     fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Error> {
@@ -544,7 +587,7 @@ impl ser::SerializeTuple for ParamsSeq<'_> {
     }
 }
 
-impl ser::SerializeTupleStruct for ParamsSeq<'_> {
+impl ser::SerializeTupleStruct for SeqState<'_> {
     type Ok = ();
     type Error = Error;
     fn serialize_field<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Error> {
@@ -555,119 +598,18 @@ impl ser::SerializeTupleStruct for ParamsSeq<'_> {
     }
 }
 
-macro_rules! reject_non_seq {
-    () => {
-        fn serialize_bool(self, _: bool) -> Result<(), Error> {
-            Err(not_a_sequence())
-        }
-        fn serialize_i8(self, _: i8) -> Result<(), Error> {
-            Err(not_a_sequence())
-        }
-        fn serialize_i16(self, _: i16) -> Result<(), Error> {
-            Err(not_a_sequence())
-        }
-        fn serialize_i32(self, _: i32) -> Result<(), Error> {
-            Err(not_a_sequence())
-        }
-        fn serialize_i64(self, _: i64) -> Result<(), Error> {
-            Err(not_a_sequence())
-        }
-        fn serialize_u8(self, _: u8) -> Result<(), Error> {
-            Err(not_a_sequence())
-        }
-        fn serialize_u16(self, _: u16) -> Result<(), Error> {
-            Err(not_a_sequence())
-        }
-        fn serialize_u32(self, _: u32) -> Result<(), Error> {
-            Err(not_a_sequence())
-        }
-        fn serialize_u64(self, _: u64) -> Result<(), Error> {
-            Err(not_a_sequence())
-        }
-        fn serialize_f32(self, _: f32) -> Result<(), Error> {
-            Err(not_a_sequence())
-        }
-        fn serialize_f64(self, _: f64) -> Result<(), Error> {
-            Err(not_a_sequence())
-        }
-        fn serialize_char(self, _: char) -> Result<(), Error> {
-            Err(not_a_sequence())
-        }
-        fn serialize_str(self, _: &str) -> Result<(), Error> {
-            Err(not_a_sequence())
-        }
-        fn serialize_bytes(self, _: &[u8]) -> Result<(), Error> {
-            Err(not_a_sequence())
-        }
-        fn serialize_none(self) -> Result<(), Error> {
-            Err(not_a_sequence())
-        }
-        fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<(), Error> {
-            Err(not_a_sequence())
-        }
-        fn serialize_unit_struct(self, _: &'static str) -> Result<(), Error> {
-            Err(not_a_sequence())
-        }
-        fn serialize_unit_variant(
-            self,
-            _: &'static str,
-            _: u32,
-            _: &'static str,
-        ) -> Result<(), Error> {
-            Err(not_a_sequence())
-        }
-        fn serialize_newtype_variant<T: Serialize + ?Sized>(
-            self,
-            _: &'static str,
-            _: u32,
-            _: &'static str,
-            _: &T,
-        ) -> Result<(), Error> {
-            Err(not_a_sequence())
-        }
-        fn serialize_tuple_variant(
-            self,
-            _: &'static str,
-            _: u32,
-            _: &'static str,
-            _: usize,
-        ) -> Result<Self::SerializeTupleVariant, Error> {
-            Err(not_a_sequence())
-        }
-        fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, Error> {
-            Err(not_a_sequence())
-        }
-        fn serialize_struct(
-            self,
-            _: &'static str,
-            _: usize,
-        ) -> Result<Self::SerializeStruct, Error> {
-            Err(not_a_sequence())
-        }
-        fn serialize_struct_variant(
-            self,
-            _: &'static str,
-            _: u32,
-            _: &'static str,
-            _: usize,
-        ) -> Result<Self::SerializeStructVariant, Error> {
-            Err(not_a_sequence())
-        }
-    };
-}
-
-impl<'o> ser::Serializer for ParamsWriter<'o> {
+impl<'o> ser::Serializer for SeqWriter<'o> {
     type Ok = ();
     type Error = Error;
-    type SerializeSeq = ParamsSeq<'o>;
-    type SerializeTuple = ParamsSeq<'o>;
-    type SerializeTupleStruct = ParamsSeq<'o>;
+    type SerializeSeq = SeqState<'o>;
+    type SerializeTuple = SeqState<'o>;
+    type SerializeTupleStruct = SeqState<'o>;
     type SerializeTupleVariant = Impossible<(), Error>;
     type SerializeMap = Impossible<(), Error>;
     type SerializeStruct = Impossible<(), Error>;
     type SerializeStructVariant = Impossible<(), Error>;
 
-    reject_non_seq!();
+    reject_serialize!(not_a_sequence(); bool, i8, i16, i32, i64, u8, u16, u32, u64, f32, f64, char, str, bytes, none, some, unit_struct, unit_variant, newtype_variant, tuple_variant, map, struct, struct_variant);
 
     fn serialize_unit(self) -> Result<(), Error> {
         Ok(())
@@ -679,109 +621,14 @@ impl<'o> ser::Serializer for ParamsWriter<'o> {
     ) -> Result<(), Error> {
         v.serialize(self)
     }
-    fn serialize_seq(self, _: Option<usize>) -> Result<ParamsSeq<'o>, Error> {
-        Ok(ParamsSeq {
-            out: self.out,
-            index: 0,
-        })
+    fn serialize_seq(self, _: Option<usize>) -> Result<SeqState<'o>, Error> {
+        Ok(self.open())
     }
-    fn serialize_tuple(self, _: usize) -> Result<ParamsSeq<'o>, Error> {
-        Ok(ParamsSeq {
-            out: self.out,
-            index: 0,
-        })
+    fn serialize_tuple(self, _: usize) -> Result<SeqState<'o>, Error> {
+        Ok(self.open())
     }
-    fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Result<ParamsSeq<'o>, Error> {
-        Ok(ParamsSeq {
-            out: self.out,
-            index: 0,
-        })
-    }
-}
-
-/// Serializer for a sequence whose elements become the `<value>`s of an open `<data>`.
-struct ArrayElementsWriter<'o> {
-    out: &'o mut Vec<u8>,
-}
-
-struct ElementsSeq<'o> {
-    out: &'o mut Vec<u8>,
-    index: usize,
-}
-
-impl ser::SerializeSeq for ElementsSeq<'_> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Error> {
-        write_value(self.out, v).map_err(|e| e.prepend_index(self.index))?;
-        self.index += 1;
-        Ok(())
-    }
-    fn end(self) -> Result<(), Error> {
-        Ok(())
-    }
-}
-impl ser::SerializeTuple for ElementsSeq<'_> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Error> {
-        ser::SerializeSeq::serialize_element(self, v)
-    }
-    fn end(self) -> Result<(), Error> {
-        Ok(())
-    }
-}
-impl ser::SerializeTupleStruct for ElementsSeq<'_> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Error> {
-        ser::SerializeSeq::serialize_element(self, v)
-    }
-    fn end(self) -> Result<(), Error> {
-        Ok(())
-    }
-}
-
-impl<'o> ser::Serializer for ArrayElementsWriter<'o> {
-    type Ok = ();
-    type Error = Error;
-    type SerializeSeq = ElementsSeq<'o>;
-    type SerializeTuple = ElementsSeq<'o>;
-    type SerializeTupleStruct = ElementsSeq<'o>;
-    type SerializeTupleVariant = Impossible<(), Error>;
-    type SerializeMap = Impossible<(), Error>;
-    type SerializeStruct = Impossible<(), Error>;
-    type SerializeStructVariant = Impossible<(), Error>;
-
-    reject_non_seq!();
-
-    fn serialize_unit(self) -> Result<(), Error> {
-        Ok(())
-    }
-    fn serialize_newtype_struct<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        v: &T,
-    ) -> Result<(), Error> {
-        v.serialize(self)
-    }
-    fn serialize_seq(self, _: Option<usize>) -> Result<ElementsSeq<'o>, Error> {
-        Ok(ElementsSeq {
-            out: self.out,
-            index: 0,
-        })
-    }
-    fn serialize_tuple(self, _: usize) -> Result<ElementsSeq<'o>, Error> {
-        Ok(ElementsSeq {
-            out: self.out,
-            index: 0,
-        })
-    }
-    fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Result<ElementsSeq<'o>, Error> {
-        Ok(ElementsSeq {
-            out: self.out,
-            index: 0,
-        })
+    fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Result<SeqState<'o>, Error> {
+        Ok(self.open())
     }
 }
 
@@ -1157,6 +1004,7 @@ impl ser::Serializer for KeyWriter<'_> {
     key_int!(serialize_i8: i8, serialize_i16: i16, serialize_i32: i32, serialize_i64: i64,
         serialize_u8: u8, serialize_u16: u16, serialize_u32: u32, serialize_u64: u64,
         serialize_i128: i128, serialize_u128: u128);
+    reject_serialize!(key_must_be_string(); bool, f32, f64, bytes, none, some, unit, unit_struct, newtype_variant, seq, tuple, tuple_struct, tuple_variant, map, struct, struct_variant);
 
     fn serialize_str(self, v: &str) -> Result<(), Error> {
         write_escaped(self.out, v)
@@ -1179,76 +1027,6 @@ impl ser::Serializer for KeyWriter<'_> {
         v: &T,
     ) -> Result<(), Error> {
         v.serialize(self)
-    }
-    fn serialize_bool(self, _: bool) -> Result<(), Error> {
-        Err(key_must_be_string())
-    }
-    fn serialize_f32(self, _: f32) -> Result<(), Error> {
-        Err(key_must_be_string())
-    }
-    fn serialize_f64(self, _: f64) -> Result<(), Error> {
-        Err(key_must_be_string())
-    }
-    fn serialize_bytes(self, _: &[u8]) -> Result<(), Error> {
-        Err(key_must_be_string())
-    }
-    fn serialize_none(self) -> Result<(), Error> {
-        Err(key_must_be_string())
-    }
-    fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<(), Error> {
-        Err(key_must_be_string())
-    }
-    fn serialize_unit(self) -> Result<(), Error> {
-        Err(key_must_be_string())
-    }
-    fn serialize_unit_struct(self, _: &'static str) -> Result<(), Error> {
-        Err(key_must_be_string())
-    }
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<(), Error> {
-        Err(key_must_be_string())
-    }
-    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, Error> {
-        Err(key_must_be_string())
-    }
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, Error> {
-        Err(key_must_be_string())
-    }
-    fn serialize_tuple_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleStruct, Error> {
-        Err(key_must_be_string())
-    }
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant, Error> {
-        Err(key_must_be_string())
-    }
-    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, Error> {
-        Err(key_must_be_string())
-    }
-    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct, Error> {
-        Err(key_must_be_string())
-    }
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStructVariant, Error> {
-        Err(key_must_be_string())
     }
 }
 
@@ -1275,111 +1053,5 @@ impl ser::Serializer for TextWriter<'_> {
     fn serialize_str(self, v: &str) -> Result<(), Error> {
         write_escaped(self.out, v)
     }
-    fn serialize_bool(self, _: bool) -> Result<(), Error> {
-        Err(datetime_must_be_text())
-    }
-    fn serialize_i8(self, _: i8) -> Result<(), Error> {
-        Err(datetime_must_be_text())
-    }
-    fn serialize_i16(self, _: i16) -> Result<(), Error> {
-        Err(datetime_must_be_text())
-    }
-    fn serialize_i32(self, _: i32) -> Result<(), Error> {
-        Err(datetime_must_be_text())
-    }
-    fn serialize_i64(self, _: i64) -> Result<(), Error> {
-        Err(datetime_must_be_text())
-    }
-    fn serialize_u8(self, _: u8) -> Result<(), Error> {
-        Err(datetime_must_be_text())
-    }
-    fn serialize_u16(self, _: u16) -> Result<(), Error> {
-        Err(datetime_must_be_text())
-    }
-    fn serialize_u32(self, _: u32) -> Result<(), Error> {
-        Err(datetime_must_be_text())
-    }
-    fn serialize_u64(self, _: u64) -> Result<(), Error> {
-        Err(datetime_must_be_text())
-    }
-    fn serialize_f32(self, _: f32) -> Result<(), Error> {
-        Err(datetime_must_be_text())
-    }
-    fn serialize_f64(self, _: f64) -> Result<(), Error> {
-        Err(datetime_must_be_text())
-    }
-    fn serialize_char(self, _: char) -> Result<(), Error> {
-        Err(datetime_must_be_text())
-    }
-    fn serialize_bytes(self, _: &[u8]) -> Result<(), Error> {
-        Err(datetime_must_be_text())
-    }
-    fn serialize_none(self) -> Result<(), Error> {
-        Err(datetime_must_be_text())
-    }
-    fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<(), Error> {
-        Err(datetime_must_be_text())
-    }
-    fn serialize_unit(self) -> Result<(), Error> {
-        Err(datetime_must_be_text())
-    }
-    fn serialize_unit_struct(self, _: &'static str) -> Result<(), Error> {
-        Err(datetime_must_be_text())
-    }
-    fn serialize_unit_variant(self, _: &'static str, _: u32, _: &'static str) -> Result<(), Error> {
-        Err(datetime_must_be_text())
-    }
-    fn serialize_newtype_struct<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        _: &T,
-    ) -> Result<(), Error> {
-        Err(datetime_must_be_text())
-    }
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<(), Error> {
-        Err(datetime_must_be_text())
-    }
-    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, Error> {
-        Err(datetime_must_be_text())
-    }
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, Error> {
-        Err(datetime_must_be_text())
-    }
-    fn serialize_tuple_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleStruct, Error> {
-        Err(datetime_must_be_text())
-    }
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant, Error> {
-        Err(datetime_must_be_text())
-    }
-    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, Error> {
-        Err(datetime_must_be_text())
-    }
-    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct, Error> {
-        Err(datetime_must_be_text())
-    }
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStructVariant, Error> {
-        Err(datetime_must_be_text())
-    }
+    reject_serialize!(datetime_must_be_text(); bool, i8, i16, i32, i64, u8, u16, u32, u64, f32, f64, char, bytes, none, some, unit, unit_struct, unit_variant, newtype_struct, newtype_variant, seq, tuple, tuple_struct, tuple_variant, map, struct, struct_variant);
 }

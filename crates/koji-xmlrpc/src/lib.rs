@@ -43,6 +43,8 @@
 //! # Ok::<(), koji_xmlrpc::Error>(())
 //! ```
 
+#[macro_use]
+mod reject;
 mod de;
 mod de_value;
 mod encode;

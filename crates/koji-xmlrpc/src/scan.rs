@@ -606,6 +606,141 @@ impl<'s> Scanner<'s> {
         }
     }
 
+    /// After an `<array>` start tag: the `<data>` start tag, or `None` when the array
+    /// closes at once (`<array/>`, `<array></array>`).
+    #[inline]
+    pub(crate) fn open_data(&mut self, array: &Tag<'s>) -> Result<Option<Tag<'s>>, Error> {
+        if array.empty {
+            return Ok(None);
+        }
+        let p = self.pos;
+        if starts(self.rest(), b"<data>") {
+            self.pos += 6;
+            return Ok(Some(Tag {
+                raw: b"data",
+                local: b"data",
+                empty: false,
+                at: p,
+            }));
+        }
+        self.misc()?;
+        match self.tag()? {
+            Next::End(r) if r == array.raw => Ok(None),
+            Next::Start(d) if d.local == b"data" => Ok(Some(d)),
+            Next::Eof => Err(self.err(ErrorKind::Truncated, "document ends inside <array>")),
+            Next::End(_) => Err(self.err(ErrorKind::Syntax, "mismatched end tag")),
+            Next::Start(_) => Err(self.err(ErrorKind::Structure, "expected <data>")),
+        }
+    }
+
+    /// Inside an array's `<data>`: the start tag of item `index`, or `None` at the end
+    /// tag `</data_raw>`. Errors name the item.
+    #[inline(always)]
+    pub(crate) fn next_item(
+        &mut self,
+        data_raw: &[u8],
+        index: usize,
+    ) -> Result<Option<Tag<'s>>, Error> {
+        self.misc().map_err(|e| e.prepend_index(index))?;
+        let p = self.pos;
+        if starts(self.rest(), b"<value>") {
+            self.pos += 7;
+            return Ok(Some(Tag {
+                raw: b"value",
+                local: b"value",
+                empty: false,
+                at: p,
+            }));
+        }
+        let r = match self.tag() {
+            Ok(Next::End(r)) if r == data_raw => return Ok(None),
+            Ok(Next::Start(t)) if t.local == b"value" => return Ok(Some(t)),
+            Ok(Next::Eof) => self.err(ErrorKind::Truncated, "document ends inside <data>"),
+            Ok(Next::End(_)) => self.err(ErrorKind::Syntax, "mismatched end tag"),
+            Ok(Next::Start(_)) => self.err(ErrorKind::Structure, "expected <value> or </data>"),
+            Err(e) => e,
+        };
+        Err(r.prepend_index(index))
+    }
+
+    /// Inside a `<struct>`: the next member's tag name as written and its `<name>`
+    /// start tag, or `None` at the end tag `</struct_raw>`.
+    #[inline(always)]
+    pub(crate) fn next_member(
+        &mut self,
+        struct_raw: &[u8],
+    ) -> Result<Option<(&'s [u8], Tag<'s>)>, Error> {
+        self.misc()?;
+        let p = self.pos;
+        // Python's layout: "<member>\n<name>" in one comparison.
+        if starts(self.rest(), b"<member>\n<name>") {
+            self.pos += 15;
+            let name = Tag {
+                raw: b"name",
+                local: b"name",
+                empty: false,
+                at: p + 9,
+            };
+            return Ok(Some((b"member", name)));
+        }
+        let member = if starts(self.rest(), b"<member>") {
+            self.pos += 8;
+            Tag {
+                raw: b"member",
+                local: b"member",
+                empty: false,
+                at: p,
+            }
+        } else {
+            match self.tag()? {
+                Next::End(r) if r == struct_raw => return Ok(None),
+                Next::Start(t) if t.local == b"member" => t,
+                Next::Eof => {
+                    return Err(self.err(ErrorKind::Truncated, "document ends inside <struct>"));
+                }
+                Next::End(_) => return Err(self.err(ErrorKind::Syntax, "mismatched end tag")),
+                Next::Start(_) => {
+                    return Err(self.err(ErrorKind::Structure, "expected <member> or </struct>"));
+                }
+            }
+        };
+        if member.empty {
+            return Err(Error::at(
+                ErrorKind::Structure,
+                "<member> without <name>",
+                member.at,
+            ));
+        }
+        let name = self.expect_start(b"name")?;
+        Ok(Some((member.raw, name)))
+    }
+
+    /// After a member's `</name>`: the start tag of its `<value>`.
+    #[inline(always)]
+    pub(crate) fn member_value(&mut self) -> Result<Tag<'s>, Error> {
+        let p = self.pos;
+        if starts(self.rest(), b"\n<value>") {
+            self.pos += 8;
+            return Ok(Tag {
+                raw: b"value",
+                local: b"value",
+                empty: false,
+                at: p + 1,
+            });
+        }
+        self.expect_start(b"value")
+    }
+
+    /// After a member's value: the member's end tag (`member_raw` as written).
+    #[inline(always)]
+    pub(crate) fn member_end(&mut self, member_raw: &[u8]) -> Result<(), Error> {
+        if member_raw == b"member" && starts(self.rest(), b"\n</member>") {
+            self.pos += 10;
+            return Ok(());
+        }
+        self.expect_end(member_raw)
+    }
+
     /// Expects a start tag with local name `local` (after whitespace and comments).
     #[inline]
     pub(crate) fn expect_start(&mut self, local: &'static [u8]) -> Result<Tag<'s>, Error> {

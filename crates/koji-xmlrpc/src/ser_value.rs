@@ -362,6 +362,7 @@ impl ser::Serializer for KeySerializer {
     key_int!(serialize_i8: i8, serialize_i16: i16, serialize_i32: i32, serialize_i64: i64,
         serialize_u8: u8, serialize_u16: u16, serialize_u32: u32, serialize_u64: u64,
         serialize_i128: i128, serialize_u128: u128);
+    reject_serialize!(key_must_be_string(); bool, f32, f64, bytes, none, some, unit, unit_struct, newtype_variant, seq, tuple, tuple_struct, tuple_variant, map, struct, struct_variant);
 
     fn serialize_str(self, v: &str) -> Result<String, Error> {
         Ok(v.to_owned())
@@ -383,75 +384,5 @@ impl ser::Serializer for KeySerializer {
         v: &T,
     ) -> Result<String, Error> {
         v.serialize(self)
-    }
-    fn serialize_bool(self, _: bool) -> Result<String, Error> {
-        Err(key_must_be_string())
-    }
-    fn serialize_f32(self, _: f32) -> Result<String, Error> {
-        Err(key_must_be_string())
-    }
-    fn serialize_f64(self, _: f64) -> Result<String, Error> {
-        Err(key_must_be_string())
-    }
-    fn serialize_bytes(self, _: &[u8]) -> Result<String, Error> {
-        Err(key_must_be_string())
-    }
-    fn serialize_none(self) -> Result<String, Error> {
-        Err(key_must_be_string())
-    }
-    fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<String, Error> {
-        Err(key_must_be_string())
-    }
-    fn serialize_unit(self) -> Result<String, Error> {
-        Err(key_must_be_string())
-    }
-    fn serialize_unit_struct(self, _: &'static str) -> Result<String, Error> {
-        Err(key_must_be_string())
-    }
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<String, Error> {
-        Err(key_must_be_string())
-    }
-    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, Error> {
-        Err(key_must_be_string())
-    }
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, Error> {
-        Err(key_must_be_string())
-    }
-    fn serialize_tuple_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleStruct, Error> {
-        Err(key_must_be_string())
-    }
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant, Error> {
-        Err(key_must_be_string())
-    }
-    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, Error> {
-        Err(key_must_be_string())
-    }
-    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct, Error> {
-        Err(key_must_be_string())
-    }
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStructVariant, Error> {
-        Err(key_must_be_string())
     }
 }
