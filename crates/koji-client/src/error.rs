@@ -661,17 +661,38 @@ impl Error {
         !matches!(self.retry_class(), RetryClass::Never)
     }
 
+    /// Whether a certificate made the TLS connection fail: ours refused by the
+    /// server (an `unknown_ca`, `certificate_expired`, `bad_certificate`…
+    /// alert, which TLS 1.3 delivers only after the handshake, while the
+    /// request is in flight) or the server's refused by us. Sending again
+    /// would fail the same way.
+    fn certificate_refused(&self) -> bool {
+        use crate::auth::ssl::TlsFailure;
+        if let Kind::Tls {
+            certificate: true, ..
+        } = self.inner.kind
+        {
+            return true;
+        }
+        matches!(
+            self.find_tls_failure(),
+            Some(
+                TlsFailure::ServerCertificateUntrusted { .. }
+                    | TlsFailure::ClientCertificateUnknownCa
+                    | TlsFailure::ClientCertificateExpired
+                    | TlsFailure::ClientCertificateRequired
+                    | TlsFailure::ClientCertificateRejected { .. }
+            )
+        )
+    }
+
     pub(crate) fn retry_class(&self) -> RetryClass {
         match &self.inner.kind {
             Kind::Disconnected => RetryClass::Stale,
-            Kind::Connect | Kind::Transport => RetryClass::Transport,
-            Kind::Tls { certificate, .. } => {
-                if *certificate {
-                    RetryClass::Never
-                } else {
-                    RetryClass::Transport
-                }
+            Kind::Connect | Kind::Transport | Kind::Tls { .. } if self.certificate_refused() => {
+                RetryClass::Never
             }
+            Kind::Connect | Kind::Transport | Kind::Tls { .. } => RetryClass::Transport,
             Kind::Timeout { which, .. } => match which {
                 TimeoutKind::Connect | TimeoutKind::Response => RetryClass::Transport,
                 TimeoutKind::Deadline => RetryClass::Never,

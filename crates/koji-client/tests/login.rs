@@ -530,3 +530,35 @@ async fn certificate_login_on_a_connection_already_used_anonymously() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_refused_certificate_is_not_retried_even_with_anon_retry() {
+    let env = Env::start().await;
+    let logs = LogBuffer::default();
+    let _guard = logs.install();
+    let unknown = env.pki.unknown_ca_client("alice").unwrap();
+    for stock in [false, true] {
+        for version in [TlsVersion::Tls13, TlsVersion::Tls12] {
+            let koji = env
+                .builder(stock)
+                .cert(&unknown)
+                .max_tls_version(version)
+                .anon_retry(true)
+                .max_retries(3)
+                .retry_interval(std::time::Duration::from_millis(1))
+                .build()
+                .unwrap();
+            let err = koji.login_ssl(&LoginOptions::default()).await.unwrap_err();
+            assert_eq!(
+                err.tls_failure(),
+                Some(&TlsFailure::ClientCertificateUnknownCa),
+                "stock {stock} {version:?}: {err}"
+            );
+        }
+    }
+    let text = logs.text();
+    assert!(
+        !text.contains("retrying koji call"),
+        "a refused certificate was sent again:\n{text}"
+    );
+}
