@@ -220,6 +220,15 @@ impl ConnectionBuilder {
         self
     }
 
+    /// Forgets the client certificate set by [`cert`](Self::cert) or taken
+    /// from a profile: for work that never logs in, as koji's anonymous
+    /// commands never load the certificate (so a broken `cert` file does not
+    /// stop them).
+    pub fn without_cert(mut self) -> Self {
+        self.tls.cert = None;
+        self
+    }
+
     /// Time limit of one attempt, from sending the request to the end of the
     /// response (koji `timeout`, default 12 h). For streamed calls it limits
     /// the wait for the response head and for each piece of the body.

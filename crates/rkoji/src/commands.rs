@@ -112,6 +112,11 @@ pub(crate) async fn run(cli: Cli, argv0: Option<OsString>) -> Result<(), Failure
         // of retrying for minutes as koji's anon_retry default would.
         builder = builder.anon_retry(false);
     }
+    if !matches!(cli.command, Command::Whoami) {
+        // Only whoami logs in; like koji's anonymous commands, the others
+        // never load the certificate, so a broken `cert` does not stop them.
+        builder = builder.without_cert();
+    }
     let koji = builder
         .build()
         .map_err(|e| Failure::from_client(&e, profile.server()))?;

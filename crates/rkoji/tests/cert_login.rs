@@ -118,6 +118,14 @@ fn certificate_problems_exit_3_and_say_what_to_check() {
         .fails(3, &mismatched.display().to_string());
     assert!(r.stderr.contains("does not match"), "{}", r.stderr);
     assert!(r.stderr.contains("check the profile"), "{}", r.stderr);
+    // Commands that do not log in never load the certificate, as in koji.
+    let r = run(
+        tls.env
+            .rkoji_profile("mismatch", &["--json", "builds", "hello", "--limit", "1"]),
+        None,
+    )
+    .ok();
+    assert_eq!(r.json().as_array().map(Vec::len), Some(1), "{}", r.stdout);
     // A certificate from a CA Apache does not trust: refused at once, not
     // retried like a dropped connection (koji's defaults would retry 30
     // times, 20 s apart).
