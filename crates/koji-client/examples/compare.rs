@@ -70,7 +70,12 @@ async fn stream(args: &[String]) -> Res<()> {
         nvr_bytes += build.nvr.as_deref().map_or(0, str::len);
         n += 1;
     }
-    report("stream", started, n, &format!(", \"nvr_bytes\": {nvr_bytes}"));
+    report(
+        "stream",
+        started,
+        n,
+        &format!(", \"nvr_bytes\": {nvr_bytes}"),
+    );
     Ok(())
 }
 
@@ -81,7 +86,12 @@ async fn sequential(args: &[String]) -> Res<()> {
     let started = Instant::now();
     let mut found = 0;
     for id in 1..=n {
-        if koji.get_build(id).await.map_err(|e| e.to_string())?.is_some() {
+        if koji
+            .get_build(id)
+            .await
+            .map_err(|e| e.to_string())?
+            .is_some()
+        {
             found += 1;
         }
     }
@@ -177,7 +187,10 @@ fn main() -> ExitCode {
         Some("many") => rt.block_on(many(rest)),
         Some("dashboard") => rt.block_on(dashboard(rest)),
         Some("login") => rt.block_on(login(rest)),
-        _ => Err("usage: compare decode|stream|sequential|many|dashboard|login … (see the source)".into()),
+        _ => Err(
+            "usage: compare decode|stream|sequential|many|dashboard|login … (see the source)"
+                .into(),
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
