@@ -68,6 +68,29 @@ async fn get_build_by_id_nvr_and_parts() {
     assert_eq!(e.method(), Some("getBuild"));
 }
 
+/// `listBuilds` and `listTagged` answers are decoded as they arrive, never
+/// held whole: a response size limit far below the answer's size, which
+/// stops a buffered call, does not stop them, and the rows are the same.
+#[tokio::test]
+async fn list_builds_and_list_tagged_are_decoded_as_they_arrive() {
+    let (hub, koji) = hub().await;
+    let small = Connection::builder(hub.url())
+        .no_proxy()
+        .max_response_size(1024)
+        .build()
+        .unwrap();
+    let buffered = small.call("listBuilds", ()).await.unwrap_err();
+    assert!(buffered.is_too_large(), "{buffered}");
+
+    let all = koji.list_builds().order("build_id").send().await.unwrap();
+    let streamed = small.list_builds().order("build_id").send().await.unwrap();
+    assert_eq!(streamed, all);
+    assert_eq!(js(&streamed), dataset("listBuilds"));
+    let tagged = small.list_tagged(2).send().await.unwrap();
+    assert_eq!(tagged, koji.list_tagged(2).send().await.unwrap());
+    assert!(!tagged.is_empty());
+}
+
 #[tokio::test]
 async fn list_builds_by_name_equals_by_id() {
     let (hub, koji) = hub().await;

@@ -1,6 +1,7 @@
 //! Builds and packages: `getBuild`, `listBuilds`, `listTagged`,
 //! `getAverageBuildDuration`, `getPackage`, and the helpers of [`Build`].
 
+use futures_util::TryStreamExt;
 use jiff::{SignedDuration, Timestamp};
 
 use super::{BuildRef, bad_argument, bad_reply, epoch, model_error, query_setters, with_query};
@@ -387,9 +388,14 @@ impl<'k> ListBuilds<'k> {
 
     /// Sends the query and returns the builds (`listBuilds` rows have
     /// `build_id` but no `id`; use [`Build::build_id`]).
+    ///
+    /// The rows are decoded as the answer arrives ([`CallBuilder::stream`]),
+    /// so the answer's XML is never held whole: the peak memory is about
+    /// that of the builds themselves, a fraction of the answer's size. As
+    /// for any stream, retries apply until the first build arrives.
     pub async fn send(self) -> Result<Vec<Build>> {
         match self.call(&self.query).await? {
-            Some(call) => call.typed().await,
+            Some(call) => call.stream::<Build>().try_collect().await,
             None => Ok(Vec::new()),
         }
     }
@@ -508,7 +514,8 @@ impl<'k> ListTagged<'k> {
         self
     }
 
-    /// Sends the query and returns the tagged builds.
+    /// Sends the query and returns the tagged builds, decoded as the answer
+    /// arrives (see [`ListBuilds::send`]).
     pub async fn send(self) -> Result<Vec<Build>> {
         let mut call = self.koji.request("listTagged").arg(&self.tag);
         if let Some(event) = self.event {
@@ -535,7 +542,7 @@ impl<'k> ListTagged<'k> {
                 call = call.kwarg(name, text);
             }
         }
-        call.typed().await
+        call.stream::<Build>().try_collect().await
     }
 }
 
