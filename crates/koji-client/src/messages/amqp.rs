@@ -19,6 +19,12 @@
 //! skipped; when the broker goes away the consumer reconnects with
 //! [`Backoff`]. The stream only ends when it is dropped.
 //!
+//! AMQP 0-9-1 delivers at least once: a message whose acknowledgement was
+//! lost with the connection comes again after the reconnect. Such a
+//! redelivery (flagged so by the broker) of a message whose `message-id`
+//! was among the last 1024 yielded is dropped; messages without an id
+//! (Koji's protonmsg sets none) may still repeat.
+//!
 //! ```no_run
 //! use futures_util::StreamExt;
 //! use koji_client::messages::TlsConfig;
@@ -41,6 +47,7 @@
 //! # Ok(()) }
 //! ```
 
+use std::collections::{HashSet, VecDeque};
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -311,11 +318,50 @@ impl TlsFiles {
     }
 }
 
+/// How many message ids [`SeenIds`] remembers.
+const SEEN_IDS: usize = 1024;
+
+/// The ids of the last messages yielded, to drop redeliveries of messages
+/// already seen. AMQP 0-9-1 delivers at least once: when a connection dies
+/// between the consumer reading a message and the broker getting its ack,
+/// the broker delivers the message again (flagged `redelivered`) after the
+/// reconnect. A message is dropped only when the broker flags it as a
+/// redelivery *and* its `message-id` (fedora-messaging sets a UUID) is one
+/// of the last [`SEEN_IDS`] yielded; messages without an id (protonmsg's)
+/// are never dropped.
+#[derive(Default)]
+struct SeenIds {
+    order: VecDeque<String>,
+    set: HashSet<String>,
+}
+
+impl SeenIds {
+    /// Records `id`; true when the message is a redelivery of one already
+    /// seen (and should be skipped).
+    fn is_repeat(&mut self, id: Option<&str>, redelivered: bool) -> bool {
+        let Some(id) = id.filter(|id| !id.is_empty()) else {
+            return false;
+        };
+        if self.set.contains(id) {
+            return redelivered;
+        }
+        if self.order.len() >= SEEN_IDS {
+            if let Some(old) = self.order.pop_front() {
+                self.set.remove(&old);
+            }
+        }
+        self.order.push_back(id.to_owned());
+        self.set.insert(id.to_owned());
+        false
+    }
+}
+
 struct State {
     config: Arc<AmqpConfig>,
     tls: TlsFiles,
     live: Option<Live>,
     failures: u32,
+    seen: SeenIds,
 }
 
 async fn open(config: &AmqpConfig, tls: &TlsFiles) -> Result<Live, AmqpError> {
@@ -391,6 +437,7 @@ pub fn consume(config: AmqpConfig) -> Result<impl Stream<Item = KojiEvent> + Sen
         tls,
         live: None,
         failures: 0,
+        seen: SeenIds::default(),
     };
     Ok(futures_util::stream::unfold(
         state,
@@ -460,6 +507,14 @@ async fn next_event(state: &mut State) -> KojiEvent {
             tracing::warn!(%error, "AMQP ack failed; reconnecting");
             state.live = None;
             state.failures = 1;
+            continue;
+        }
+        let message_id = delivery.properties.message_id().as_ref();
+        if state
+            .seen
+            .is_repeat(message_id.map(ShortString::as_str), delivery.redelivered)
+        {
+            tracing::debug!(topic, "skipping a redelivered message already yielded");
             continue;
         }
         match parsed {
@@ -538,6 +593,33 @@ mod tests {
         // A broken encoding is a typed error, not a panic.
         let err = parse_delivery("koji.build.tag", Some(&headers), true, &body[..7]).unwrap_err();
         assert!(err.to_string().contains("AMQP body"), "{err}");
+    }
+
+    #[test]
+    fn only_redeliveries_of_seen_ids_are_repeats() {
+        let mut seen = SeenIds::default();
+        assert!(!seen.is_repeat(Some("a"), false));
+        assert!(
+            !seen.is_repeat(Some("b"), true),
+            "first sight, even if redelivered"
+        );
+        assert!(seen.is_repeat(Some("a"), true));
+        // The same id without the broker's redelivered flag is a new
+        // message from a publisher that reuses ids: kept.
+        assert!(!seen.is_repeat(Some("a"), false));
+        // No id (protonmsg), or an empty one: never a repeat.
+        assert!(!seen.is_repeat(None, true));
+        assert!(!seen.is_repeat(None, true));
+        assert!(!seen.is_repeat(Some(""), true));
+        assert!(!seen.is_repeat(Some(""), true));
+        // The window forgets the oldest ids.
+        for i in 0..SEEN_IDS {
+            assert!(!seen.is_repeat(Some(&format!("id-{i}")), false));
+        }
+        assert!(!seen.is_repeat(Some("a"), true), "forgotten");
+        assert!(seen.is_repeat(Some(&format!("id-{}", SEEN_IDS - 1)), true));
+        assert_eq!(seen.order.len(), SEEN_IDS);
+        assert_eq!(seen.set.len(), SEEN_IDS);
     }
 
     #[test]
