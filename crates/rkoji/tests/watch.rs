@@ -25,10 +25,14 @@ struct Profile {
 
 impl Profile {
     fn new(extra: &str) -> Profile {
+        Profile::with_server("http://127.0.0.1:9/kojihub", extra)
+    }
+
+    fn with_server(server: &str, extra: &str) -> Profile {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(
             dir.path().join("koji.conf"),
-            format!("[watchtest]\nserver = http://127.0.0.1:9/kojihub\nweburl = {WEB}\n{extra}"),
+            format!("[watchtest]\nserver = {server}\nweburl = {WEB}\n{extra}"),
         )
         .unwrap();
         Profile { dir }
@@ -341,6 +345,113 @@ fn watch_amqp_prints_json_lines_of_the_chosen_types_then_stops_at_count() {
         let event = parse(Some(&m.address), p, m.body.as_bytes()).unwrap();
         assert_eq!(line["summary"], event.summary(Some(WEB)));
     }
+}
+
+/// User names by id, from the data set the test hub serves.
+fn dataset_user_names() -> serde_json::Map<String, Value> {
+    let path = koji_testenv::bus::shared_dir().join("fixtures/realhub/dataset/users.json");
+    let users: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    users["data"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(id, u)| (id.clone(), u["name"].clone()))
+        .collect()
+}
+
+#[test]
+fn watch_amqp1_reads_a_queue_and_names_task_owners_through_the_hub() {
+    // AMQP 1.0 from a durable queue holding every recorded message; the
+    // messages give task owners as ids, which rkoji looks up on the hub
+    // (koji-testhub serving the data set the messages were recorded with).
+    let proton = proton_python();
+    let setup = venv_python();
+    let messages = recorded();
+    let broker = RabbitMq::start();
+    let queue = "rkoji-watch-amqp1-test";
+    publish(
+        &setup,
+        "declare",
+        &broker.amqp_url(),
+        &[json!({"queue": queue, "bindings": ["koji.#"]})],
+    );
+    let url = format!("amqp://127.0.0.1:{}", broker.amqp_port);
+    let batch: Vec<Value> = messages.iter().map(as_proton).collect();
+    publish(&proton, "proton", &url, &batch);
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let hub = runtime
+        .block_on(koji_testhub::TestHub::builder().start())
+        .unwrap();
+    let wanted: Vec<&Recorded> = messages
+        .iter()
+        .filter(|m| {
+            matches!(
+                m.properties["type"].as_str(),
+                Some("TaskStateChange" | "PackageListChange")
+            )
+        })
+        .collect();
+    let profile = Profile::with_server(&hub.url(), "");
+    let mut args = profile.args();
+    args.extend([
+        "--json".into(),
+        "watch".into(),
+        "--broker".into(),
+        format!("amqp1://guest:guest@127.0.0.1:{}", broker.amqp_port),
+        "--topic".into(),
+        format!("/amq/queue/{queue}"),
+        "--type".into(),
+        "task".into(),
+        "--type".into(),
+        "package".into(),
+        "--count".into(),
+        wanted.len().to_string(),
+        "--timeout".into(),
+        "2m".into(),
+    ]);
+    let out = rkoji().args(&args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "stderr: {stderr}");
+    assert!(!stderr.contains("cannot look names up"), "{stderr}");
+    let names = dataset_user_names();
+    let lines: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), wanted.len());
+    for (line, m) in lines.iter().zip(&wanted) {
+        let p = &m.properties;
+        assert_eq!(line["kind"], p["type"], "message {}", m.seq);
+        // The topic of an AMQP 1.0 message is the link's source address.
+        assert_eq!(line["topic"], format!("/amq/queue/{queue}"));
+        if p["type"] == "TaskStateChange" {
+            let owner = body(m)["info"]["owner"].clone();
+            assert_eq!(line["type"], "task");
+            assert_eq!(line["user_id"], owner, "message {}", m.seq);
+            let name = &names[&owner.to_string()];
+            assert_eq!(&line["user"], name, "message {}", m.seq);
+            let summary = line["summary"].as_str().unwrap();
+            assert!(
+                summary.starts_with(&format!("{}'s ", name.as_str().unwrap())),
+                "message {}: {summary}",
+                m.seq
+            );
+            assert_eq!(line["task_id"], p["id"]);
+            assert_eq!(line["method"], p["method"]);
+            assert_eq!(line["new"], p["new"]);
+            assert_eq!(line["old"], p["old"]);
+            assert_eq!(line["url"].as_str(), fixture_url(m).as_deref());
+        } else {
+            assert_eq!(line["type"], "package");
+            assert_eq!(line["tag"], p["tag"]);
+            assert_eq!(line["package"], p["package"]);
+            assert_eq!(line["action"], p["action"]);
+            assert_eq!(line["user"], p["user"]);
+        }
+    }
+    drop(hub);
 }
 
 #[test]
