@@ -408,8 +408,13 @@ fn open(args: &WatchArgs, ctx: &Ctx, broker: &Broker) -> Result<Events, Failure>
             let url = broker.with_scheme(if broker.scheme.tls() { "amqps" } else { "amqp" });
             let streams = topics
                 .into_iter()
-                .map(|address| {
-                    let mut config = Amqp1Config::new(url.as_str(), address);
+                .enumerate()
+                .map(|(i, address)| {
+                    // One connection per address, each with its own
+                    // container id (ActiveMQ refuses a second connection
+                    // with the same client id).
+                    let mut config = Amqp1Config::new(url.as_str(), address)
+                        .container_id(format!("rkoji-watch-{}-{i}", std::process::id()));
                     if let Some(tls) = &tls {
                         config = config.tls(tls.clone());
                     }

@@ -401,6 +401,9 @@ fn watch_amqp1_reads_a_queue_and_names_task_owners_through_the_hub() {
         format!("amqp1://guest:guest@127.0.0.1:{}", broker.amqp_port),
         "--topic".into(),
         format!("/amq/queue/{queue}"),
+        // A second link (its own connection), on which nothing comes.
+        "--topic".into(),
+        "/topic/rkoji.nothing.#".into(),
         "--type".into(),
         "task".into(),
         "--type".into(),
