@@ -6,7 +6,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{Mutex, MutexGuard, mpsc};
 use std::time::Duration;
 
 use koji_client::messages::parse;
@@ -16,6 +16,16 @@ use serde_json::{Value, json};
 
 const WEB: &str = "https://koji.example.com/koji";
 const WAIT: Duration = Duration::from_secs(60);
+
+/// The broker tests run one at a time: four Erlang VMs booting at once
+/// on a small machine (while other tests run) made one fail to start.
+static ONE_BROKER_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn one_broker_at_a_time() -> MutexGuard<'static, ()> {
+    ONE_BROKER_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
 
 /// A koji config with one profile whose weburl the URLs must use. The hub
 /// is never reached (`--no-resolve`, or a closed port).
@@ -228,6 +238,7 @@ fn check_text_line(line: &str, m: &Recorded) {
 
 #[test]
 fn watch_stomp_prints_a_summary_line_per_protonmsg_message_and_stops_on_ctrl_c() {
+    let _serial = one_broker_at_a_time();
     // Koji's protonmsg publishes over AMQP 1.0; rkoji reads the same
     // messages through RabbitMQ's STOMP adapter.
     let proton = proton_python();
@@ -259,6 +270,7 @@ fn watch_stomp_prints_a_summary_line_per_protonmsg_message_and_stops_on_ctrl_c()
 
 #[test]
 fn watch_amqp_prints_json_lines_of_the_chosen_types_then_stops_at_count() {
+    let _serial = one_broker_at_a_time();
     // AMQP 0-9-1 from a durable queue that already holds every recorded
     // message (published as protonmsg does): --type keeps builds and tags,
     // --count ends the run.
@@ -361,6 +373,7 @@ fn dataset_user_names() -> serde_json::Map<String, Value> {
 
 #[test]
 fn watch_amqp1_reads_a_queue_and_names_task_owners_through_the_hub() {
+    let _serial = one_broker_at_a_time();
     // AMQP 1.0 from a durable queue holding every recorded message; the
     // messages give task owners as ids, which rkoji looks up on the hub
     // (koji-testhub serving the data set the messages were recorded with).
@@ -459,6 +472,7 @@ fn watch_amqp1_reads_a_queue_and_names_task_owners_through_the_hub() {
 
 #[test]
 fn watch_stomp_over_tls_uses_the_profile_certificate_and_ca() {
+    let _serial = one_broker_at_a_time();
     // The broker's TLS listener demands a client certificate from the test
     // CA; rkoji takes it (and the CA) from the profile's cert/serverca.
     let python = venv_python();
