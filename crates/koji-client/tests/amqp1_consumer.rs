@@ -9,7 +9,9 @@ mod bus;
 use std::time::Duration;
 
 use bus::rabbitmq::RabbitMq;
-use bus::{Inbox, Recorded, fingerprint, proton_python, publish, recorded, venv_python};
+use bus::{
+    Inbox, Recorded, RecordedExt, fingerprint, proton_python, publish, recorded, venv_python,
+};
 use koji_client::messages::amqp1::{Amqp1Config, receive};
 use koji_client::messages::{Backoff, Dialect};
 use serde_json::{Value, json};

@@ -11,7 +11,9 @@ mod bus;
 use std::time::Duration;
 
 use bus::rabbitmq::{RabbitMq, TestCerts};
-use bus::{Inbox, Recorded, fingerprint, proton_python, publish, recorded, venv_python};
+use bus::{
+    Inbox, Recorded, RecordedExt, fingerprint, proton_python, publish, recorded, venv_python,
+};
 use koji_client::messages::stomp::{StompConfig, TlsConfig, subscribe};
 use koji_client::messages::{Backoff, KojiEvent};
 use serde_json::{Value, json};

@@ -10,7 +10,11 @@
 //!   configured the way Koji documents it, as a reverse proxy in front of a
 //!   hub (koji-testhub, or [`backend::EchoBackend`] for tests of the
 //!   set-up itself) that receives the authenticated identity in headers;
-//! - [`http`]: a tiny blocking HTTP/1.1 client for tests of the set-up.
+//! - [`http`]: a tiny blocking HTTP/1.1 client for tests of the set-up;
+//! - [`rabbitmq::RabbitMq`]: RabbitMQ with its STOMP and AMQP 1.0 plugins
+//!   (and a TLS STOMP listener on demand), and [`bus`]: the recorded bus
+//!   messages and the real Python publishers, for the message-bus tests of
+//!   koji-client and rkoji.
 //!
 //! The programs come from Debian packages that `scripts/install-test-deps`
 //! installs. When one is missing, starting a component fails with an error
@@ -24,10 +28,12 @@ use std::path::Path;
 
 pub mod apache;
 pub mod backend;
+pub mod bus;
 pub mod http;
 pub mod kdc;
 pub mod pki;
 mod process;
+pub mod rabbitmq;
 mod tools;
 
 pub use tools::find_program;

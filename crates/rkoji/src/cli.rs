@@ -110,6 +110,9 @@ pub(crate) enum Command {
     },
     /// Log in with the profile's method and show who you are.
     Whoami,
+    /// Follow the message bus: one line per build, task, tag, package,
+    /// repo, sign, import or promote event (JSON lines with --json).
+    Watch(crate::watch::WatchArgs),
     /// The profiles found, and the files they come from.
     Profiles,
     /// Print shell completions for SHELL to stdout.

@@ -144,6 +144,7 @@ pub(crate) async fn run(cli: Cli, argv0: Option<OsString>) -> Result<(), Failure
         Command::Channel { channel } => channel_cmd(&ctx, &channel).await,
         Command::Web { url } => web(&ctx, &url).await,
         Command::Whoami => whoami(&ctx, cli.global.noauth).await,
+        Command::Watch(args) => crate::watch::run(&ctx, &args).await,
         Command::Profiles | Command::Completions { .. } | Command::Man => Ok(()),
     }
 }

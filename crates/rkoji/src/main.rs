@@ -7,6 +7,7 @@ mod commands;
 mod failure;
 mod format;
 mod output;
+mod watch;
 
 use std::io::Write as _;
 use std::process::ExitCode;

@@ -5,8 +5,11 @@
 //! fedora-messaging headers and JSON bodies. [`consume`] declares a queue,
 //! binds it to the routing keys asked for, and yields a [`Stream`] of
 //! [`KojiEvent`]s, using [lapin](https://docs.rs/lapin) on tokio. Koji's
-//! own `protonmsg` messages reach 0-9-1 consumers the same way when the
-//! broker is RabbitMQ, and are parsed too.
+//! own `protonmsg` messages reach 0-9-1 consumers too when the broker is
+//! RabbitMQ, which hands them over still AMQP 1.0-encoded (basic `type`
+//! `amqp-1.0`, encoded body sections, application properties in the
+//! binary header `x-amqp-1.0-app-properties`); they are decoded and parsed
+//! like any other.
 //!
 //! A named queue ([`AmqpConfig::queue`]) is durable, as fedora-messaging's
 //! consumers declare theirs: it keeps what is published while the consumer
@@ -15,6 +18,12 @@
 //! acknowledged after it was read; one that cannot be parsed is logged and
 //! skipped; when the broker goes away the consumer reconnects with
 //! [`Backoff`]. The stream only ends when it is dropped.
+//!
+//! AMQP 0-9-1 delivers at least once: a message whose acknowledgement was
+//! lost with the connection comes again after the reconnect. Such a
+//! redelivery (flagged so by the broker) of a message whose `message-id`
+//! was among the last 1024 yielded is dropped; messages without an id
+//! (Koji's protonmsg sets none) may still repeat.
 //!
 //! ```no_run
 //! use futures_util::StreamExt;
@@ -38,6 +47,7 @@
 //! # Ok(()) }
 //! ```
 
+use std::collections::{HashSet, VecDeque};
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -47,12 +57,12 @@ use lapin::options::{
     BasicAckOptions, BasicConsumeOptions, BasicQosOptions, QueueBindOptions, QueueDeclareOptions,
 };
 use lapin::tcp::{OwnedIdentity, OwnedTLSConfig};
-use lapin::types::{AMQPValue, FieldTable};
+use lapin::types::{AMQPValue, FieldTable, ShortString};
 use lapin::{Connection, ConnectionProperties, Consumer};
 use serde_json::{Map, Number, Value};
 
 use super::consumer::{Backoff, TlsConfig, log_bad_message};
-use super::{KojiEvent, parse};
+use super::{KojiEvent, MessageError, RABBITMQ_APP_PROPERTIES_HEADER, amqp_value, parse};
 
 /// Where to connect, and what to consume.
 #[derive(Clone)]
@@ -225,6 +235,64 @@ pub fn table_to_json(table: &FieldTable) -> Map<String, Value> {
         .collect()
 }
 
+/// Parses one delivery. RabbitMQ hands messages that were published over
+/// AMQP 1.0 (Koji's protonmsg) to 0-9-1 consumers still AMQP 1.0-encoded,
+/// as it does to STOMP subscribers: the basic `type` property is
+/// `amqp-1.0`, the body is the encoded sections, and the application
+/// properties are the binary header `x-amqp-1.0-app-properties`.
+fn parse_delivery(
+    topic: &str,
+    headers: Option<&FieldTable>,
+    amqp1: bool,
+    data: &[u8],
+) -> Result<KojiEvent, MessageError> {
+    let raw_props = headers
+        .and_then(|t| t.inner().get(RABBITMQ_APP_PROPERTIES_HEADER))
+        .and_then(|v| match v {
+            AMQPValue::LongString(s) => Some(s.as_bytes()),
+            AMQPValue::ByteArray(b) => Some(b.as_slice()),
+            _ => None,
+        });
+    let props = match raw_props {
+        Some(encoded) => {
+            let what = "AMQP header x-amqp-1.0-app-properties";
+            let (value, _) = amqp_value::decode_value(encoded)
+                .map_err(|source| MessageError::Amqp { what, source })?;
+            match value.to_json() {
+                Value::Object(map) => map,
+                Value::Null => Map::new(),
+                _ => {
+                    return Err(MessageError::Amqp {
+                        what,
+                        source: amqp_value::AmqpDecodeError {
+                            offset: 0,
+                            reason: "not an application-properties map".into(),
+                        },
+                    });
+                }
+            }
+        }
+        None => headers.map(table_to_json).unwrap_or_default(),
+    };
+    if !amqp1 {
+        return parse(Some(topic), &props, data);
+    }
+    let message = amqp_value::decode_message(data).map_err(|source| MessageError::Amqp {
+        what: "AMQP body (AMQP 1.0 sections)",
+        source,
+    })?;
+    let props = if raw_props.is_none() && !message.application_properties.is_empty() {
+        message.application_properties_json()
+    } else {
+        props
+    };
+    parse(
+        Some(topic),
+        &props,
+        message.body.text_bytes().unwrap_or_default(),
+    )
+}
+
 struct Live {
     // Kept so the connection stays open while the consumer runs.
     _connection: Connection,
@@ -250,11 +318,50 @@ impl TlsFiles {
     }
 }
 
+/// How many message ids [`SeenIds`] remembers.
+const SEEN_IDS: usize = 1024;
+
+/// The ids of the last messages yielded, to drop redeliveries of messages
+/// already seen. AMQP 0-9-1 delivers at least once: when a connection dies
+/// between the consumer reading a message and the broker getting its ack,
+/// the broker delivers the message again (flagged `redelivered`) after the
+/// reconnect. A message is dropped only when the broker flags it as a
+/// redelivery *and* its `message-id` (fedora-messaging sets a UUID) is one
+/// of the last [`SEEN_IDS`] yielded; messages without an id (protonmsg's)
+/// are never dropped.
+#[derive(Default)]
+struct SeenIds {
+    order: VecDeque<String>,
+    set: HashSet<String>,
+}
+
+impl SeenIds {
+    /// Records `id`; true when the message is a redelivery of one already
+    /// seen (and should be skipped).
+    fn is_repeat(&mut self, id: Option<&str>, redelivered: bool) -> bool {
+        let Some(id) = id.filter(|id| !id.is_empty()) else {
+            return false;
+        };
+        if self.set.contains(id) {
+            return redelivered;
+        }
+        if self.order.len() >= SEEN_IDS {
+            if let Some(old) = self.order.pop_front() {
+                self.set.remove(&old);
+            }
+        }
+        self.order.push_back(id.to_owned());
+        self.set.insert(id.to_owned());
+        false
+    }
+}
+
 struct State {
     config: Arc<AmqpConfig>,
     tls: TlsFiles,
     live: Option<Live>,
     failures: u32,
+    seen: SeenIds,
 }
 
 async fn open(config: &AmqpConfig, tls: &TlsFiles) -> Result<Live, AmqpError> {
@@ -330,6 +437,7 @@ pub fn consume(config: AmqpConfig) -> Result<impl Stream<Item = KojiEvent> + Sen
         tls,
         live: None,
         failures: 0,
+        seen: SeenIds::default(),
     };
     Ok(futures_util::stream::unfold(
         state,
@@ -386,18 +494,27 @@ async fn next_event(state: &mut State) -> KojiEvent {
         };
         state.failures = 0;
         let topic = delivery.routing_key.as_str().to_owned();
-        let headers = delivery
-            .properties
-            .headers()
-            .as_ref()
-            .map(table_to_json)
-            .unwrap_or_default();
-        let parsed = parse(Some(&topic), &headers, &delivery.data);
+        let amqp1 =
+            delivery.properties.kind().as_ref().map(ShortString::as_str) == Some("amqp-1.0");
+        let parsed = parse_delivery(
+            &topic,
+            delivery.properties.headers().as_ref(),
+            amqp1,
+            &delivery.data,
+        );
         if let Err(error) = delivery.ack(BasicAckOptions::default()).await {
             // Unacknowledged: the broker delivers it again after reconnecting.
             tracing::warn!(%error, "AMQP ack failed; reconnecting");
             state.live = None;
             state.failures = 1;
+            continue;
+        }
+        let message_id = delivery.properties.message_id().as_ref();
+        if state
+            .seen
+            .is_repeat(message_id.map(ShortString::as_str), delivery.redelivered)
+        {
+            tracing::debug!(topic, "skipping a redelivered message already yielded");
             continue;
         }
         match parsed {
@@ -442,6 +559,67 @@ mod tests {
                 "list": [null],
             })
         );
+    }
+
+    #[test]
+    fn rabbitmq_amqp1_passthrough_is_decoded() {
+        // What RabbitMQ 3.10 delivers to a 0-9-1 consumer for a protonmsg
+        // message: app properties {"type": "Tag"} as an encoded map in a
+        // header, the body as an encoded amqp-value string section.
+        let props_map = [
+            0xc1, 0x0c, 0x02, 0xa1, 0x04, b't', b'y', b'p', b'e', 0xa1, 0x03, b'T', b'a', b'g',
+        ];
+        let json_body = br#"{"tag": {"id": 5, "name": "f40-candidate"}, "build": {"id": 26, "nvr": "msgdemo-1.0-1.fc40"}, "user": {"id": 2, "name": "alice"}}"#;
+        let mut body = vec![
+            0x00,
+            0x53,
+            0x77,
+            0xa1,
+            u8::try_from(json_body.len()).unwrap(),
+        ];
+        body.extend_from_slice(json_body);
+        let mut headers = FieldTable::default();
+        headers.insert(
+            ShortString::from(RABBITMQ_APP_PROPERTIES_HEADER),
+            AMQPValue::LongString(LongString::from(props_map.to_vec())),
+        );
+        let event = parse_delivery("koji.build.tag", Some(&headers), true, &body).unwrap();
+        assert!(matches!(event, KojiEvent::Tag(_)), "{event:?}");
+        assert_eq!(event.meta().properties["type"], "Tag");
+        assert_eq!(
+            event.summary(None),
+            "alice tagged msgdemo-1.0-1.fc40 into f40-candidate"
+        );
+        // A broken encoding is a typed error, not a panic.
+        let err = parse_delivery("koji.build.tag", Some(&headers), true, &body[..7]).unwrap_err();
+        assert!(err.to_string().contains("AMQP body"), "{err}");
+    }
+
+    #[test]
+    fn only_redeliveries_of_seen_ids_are_repeats() {
+        let mut seen = SeenIds::default();
+        assert!(!seen.is_repeat(Some("a"), false));
+        assert!(
+            !seen.is_repeat(Some("b"), true),
+            "first sight, even if redelivered"
+        );
+        assert!(seen.is_repeat(Some("a"), true));
+        // The same id without the broker's redelivered flag is a new
+        // message from a publisher that reuses ids: kept.
+        assert!(!seen.is_repeat(Some("a"), false));
+        // No id (protonmsg), or an empty one: never a repeat.
+        assert!(!seen.is_repeat(None, true));
+        assert!(!seen.is_repeat(None, true));
+        assert!(!seen.is_repeat(Some(""), true));
+        assert!(!seen.is_repeat(Some(""), true));
+        // The window forgets the oldest ids.
+        for i in 0..SEEN_IDS {
+            assert!(!seen.is_repeat(Some(&format!("id-{i}")), false));
+        }
+        assert!(!seen.is_repeat(Some("a"), true), "forgotten");
+        assert!(seen.is_repeat(Some(&format!("id-{}", SEEN_IDS - 1)), true));
+        assert_eq!(seen.order.len(), SEEN_IDS);
+        assert_eq!(seen.set.len(), SEEN_IDS);
     }
 
     #[test]

@@ -137,9 +137,31 @@ fn format_uuid(u: &[u8; 16]) -> String {
 struct Reader<'a> {
     buf: &'a [u8],
     pos: usize,
+    /// Array elements left to decode, in units of their constructor's
+    /// encoded length (see [`Reader::new`]).
+    budget: usize,
 }
 
+/// The array elements a decode may produce beyond one per input byte: the
+/// allowance for an array of zero-width elements (nulls, `true`…), which
+/// take no bytes each.
+const ARRAY_ALLOWANCE: usize = 4096;
+
 impl<'a> Reader<'a> {
+    /// A reader of `buf`. Array elements may take no bytes of their own
+    /// (zero-width types, or a described constructor cloned into each), so
+    /// a few bytes could otherwise decode into millions of values or
+    /// copies of a large descriptor: every array element costs its
+    /// constructor's encoded length, and all the arrays of one decode
+    /// share a budget of twice the input plus [`ARRAY_ALLOWANCE`].
+    fn new(buf: &'a [u8]) -> Self {
+        Reader {
+            buf,
+            pos: 0,
+            budget: buf.len().saturating_mul(2).saturating_add(ARRAY_ALLOWANCE),
+        }
+    }
+
     fn err(&self, reason: impl Into<String>) -> AmqpDecodeError {
         AmqpDecodeError {
             offset: self.pos,
@@ -356,7 +378,16 @@ impl<'a> Reader<'a> {
             .filter(|e| *e <= self.buf.len())
             .ok_or_else(|| self.err(format!("array size {size} runs past the end")))?;
         let count = self.len(wide)?;
+        let ctor_start = self.pos;
         let ctor = self.constructor(depth + 1)?;
+        let cost = count.saturating_mul((self.pos - ctor_start).max(1));
+        if cost > self.budget {
+            return Err(self.err(format!(
+                "array of {count} elements exceeds the decoding budget for {} input bytes",
+                self.buf.len()
+            )));
+        }
+        self.budget -= cost;
         let zero_width = matches!(ctor, Constructor::Primitive(0x40..=0x45));
         if !zero_width && count > end.saturating_sub(self.pos) {
             return Err(self.err(format!("array count {count} exceeds its size {size}")));
@@ -403,14 +434,14 @@ fn is_known_code(code: u8) -> bool {
 /// Decodes one value from the start of `bytes`; returns it and the number of
 /// bytes it used.
 pub fn decode_value(bytes: &[u8]) -> Result<(AmqpValue, usize), AmqpDecodeError> {
-    let mut r = Reader { buf: bytes, pos: 0 };
+    let mut r = Reader::new(bytes);
     let v = r.value(0)?;
     Ok((v, r.pos))
 }
 
 /// Decodes a sequence of values that must fill `bytes` exactly.
 pub fn decode_all(bytes: &[u8]) -> Result<Vec<AmqpValue>, AmqpDecodeError> {
-    let mut r = Reader { buf: bytes, pos: 0 };
+    let mut r = Reader::new(bytes);
     let mut out = Vec::new();
     while r.pos < bytes.len() {
         out.push(r.value(0)?);
@@ -527,7 +558,7 @@ fn section_code(descriptor: &AmqpValue) -> Option<u64> {
 /// a concatenation of some of its sections, such as the STOMP rendering of
 /// a RabbitMQ body).
 pub fn decode_message(bytes: &[u8]) -> Result<AmqpMessage, AmqpDecodeError> {
-    let mut r = Reader { buf: bytes, pos: 0 };
+    let mut r = Reader::new(bytes);
     let mut msg = AmqpMessage::default();
     let mut data = Vec::new();
     let mut seq = Vec::new();
@@ -716,5 +747,62 @@ mod tests {
         bytes.push(0x40);
         let e = decode_value(&bytes).unwrap_err();
         assert!(e.reason.contains("nested deeper than 64"), "{e}");
+    }
+
+    /// An array32 of `count` elements with constructor `ctor` and no
+    /// element bytes beyond `padding`.
+    fn array32(count: u32, ctor: &[u8], padding: usize) -> Vec<u8> {
+        let size = 4 + ctor.len() + padding;
+        let mut out = vec![0xf0];
+        out.extend_from_slice(&u32::try_from(size).unwrap().to_be_bytes());
+        out.extend_from_slice(&count.to_be_bytes());
+        out.extend_from_slice(ctor);
+        out.extend(std::iter::repeat_n(0x40, padding));
+        out
+    }
+
+    #[test]
+    fn arrays_of_zero_width_elements_cannot_multiply_memory() {
+        // A list of 2000 arrays of 4096 nulls each: 20 KB of input that
+        // would decode to 8 million values. The decoder's element budget
+        // (proportional to the input) refuses it.
+        let one = array32(4096, &[0x40], 0);
+        let n = 2000;
+        let mut items = Vec::new();
+        for _ in 0..n {
+            items.extend_from_slice(&one);
+        }
+        let mut list = vec![0xd0];
+        list.extend_from_slice(&u32::try_from(items.len() + 4).unwrap().to_be_bytes());
+        list.extend_from_slice(&u32::try_from(n).unwrap().to_be_bytes());
+        list.extend_from_slice(&items);
+        let err = decode_value(&list).unwrap_err();
+        assert!(err.reason.contains("budget"), "{err}");
+        // One such array alone is fine (the documented allowance).
+        let (v, _) = decode_value(&one).unwrap();
+        assert!(matches!(v, AmqpValue::Array(items) if items.len() == 4096));
+    }
+
+    #[test]
+    fn described_array_constructors_cannot_multiply_a_big_descriptor() {
+        // The descriptor is cloned into every element: a 10 KB descriptor
+        // and 10,000 one-byte elements would make 100 MB.
+        let mut ctor = vec![0x00, 0xb1];
+        ctor.extend_from_slice(&10_000u32.to_be_bytes());
+        ctor.extend(std::iter::repeat_n(b'd', 10_000));
+        ctor.push(0x40);
+        let bytes = array32(10_000, &ctor, 10_000);
+        let err = decode_value(&bytes).unwrap_err();
+        assert!(err.reason.contains("budget"), "{err}");
+        // Small descriptors, as AMQP uses them, still decode.
+        let bytes = array32(3, &[0x00, 0x53, 0x70, 0x50], 3);
+        let (v, used) = decode_value(&bytes).unwrap();
+        assert_eq!(used, bytes.len());
+        let AmqpValue::Array(items) = v else {
+            panic!("{v:?}")
+        };
+        assert_eq!(items.len(), 3);
+        assert!(matches!(&items[0], AmqpValue::Described(d, v)
+            if **d == AmqpValue::UInt(0x70) && **v == AmqpValue::UInt(0x40)));
     }
 }

@@ -1,87 +1,32 @@
 //! Shared pieces of the broker tests: the recorded messages, the Python
-//! publishers, and an inbox that collects a consumer's events.
-#![allow(dead_code, clippy::unwrap_used, unreachable_pub)]
+//! publishers and the broker (from koji-testenv, which rkoji's tests use
+//! too), and an inbox that collects a consumer's events.
+#![allow(dead_code, unused_imports, clippy::unwrap_used, unreachable_pub)]
 
-pub mod rabbitmq;
+pub use koji_testenv::bus::{
+    Recorded, fedora_examples, messages_dir, proton_python, publish, recorded, shared_dir,
+    venv_python,
+};
+pub use koji_testenv::rabbitmq;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 use futures_util::{Stream, StreamExt};
 use koji_client::messages::{KojiEvent, parse};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use tokio::sync::mpsc;
 
 pub const WEB: &str = "https://koji.example.com/koji";
 
-pub fn shared_dir() -> PathBuf {
-    match std::env::var_os("KOJI_SHARED_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
-    }
+/// The event a recorded message is, parsed directly.
+pub trait RecordedExt {
+    fn event(&self) -> KojiEvent;
 }
 
-pub fn messages_dir() -> PathBuf {
-    shared_dir().join("fixtures/realhub/messages")
-}
-
-fn load(path: &Path) -> Value {
-    let text = std::fs::read(path)
-        .unwrap_or_else(|e| panic!("cannot read {} (set KOJI_SHARED_DIR?): {e}", path.display()));
-    serde_json::from_slice(&text).unwrap()
-}
-
-/// One message recorded from the realhub hub (protonmsg).
-#[derive(Clone, Debug)]
-pub struct Recorded {
-    pub seq: u64,
-    /// `/topic/koji.…`
-    pub address: String,
-    pub properties: Map<String, Value>,
-    pub body: String,
-}
-
-impl Recorded {
-    /// The event the message is, parsed directly.
-    pub fn event(&self) -> KojiEvent {
+impl RecordedExt for Recorded {
+    fn event(&self) -> KojiEvent {
         parse(Some(&self.address), &self.properties, self.body.as_bytes()).unwrap()
     }
-}
-
-/// All 56 recorded messages in publish order.
-pub fn recorded() -> Vec<Recorded> {
-    let dir = messages_dir();
-    let index = load(&dir.join("index.json"));
-    index["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|entry| {
-            let amqp = load(&dir.join(entry["amqp_file"].as_str().unwrap()));
-            Recorded {
-                seq: entry["seq"].as_u64().unwrap(),
-                address: amqp["receiver_link_source_address"]
-                    .as_str()
-                    .unwrap()
-                    .to_owned(),
-                properties: amqp["application_properties"].as_object().unwrap().clone(),
-                body: amqp["body"].as_str().unwrap().to_owned(),
-            }
-        })
-        .collect()
-}
-
-/// The 26 fedora-messaging examples' wire dicts, in file order.
-pub fn fedora_examples() -> Vec<Value> {
-    let dir = messages_dir().join("fedora-messaging-examples");
-    let index = load(&dir.join("index.json"));
-    index
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| load(&dir.join(e["file"].as_str().unwrap()))["wire"].clone())
-        .collect()
 }
 
 /// What two events must share to be "the same message": kind, the whole
@@ -92,64 +37,6 @@ pub fn fingerprint(event: &KojiEvent) -> (String, String, Value) {
         event.summary(Some(WEB)),
         event.meta().body.clone(),
     )
-}
-
-/// The venv interpreter with the Python peers (stomp.py, fedora-messaging).
-pub fn venv_python() -> PathBuf {
-    let path = match std::env::var_os("KOJI_TEST_PYTHON") {
-        Some(p) => PathBuf::from(p),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python"),
-    };
-    assert!(
-        path.exists(),
-        "{} is missing: run scripts/setup-venv (or set KOJI_TEST_PYTHON)",
-        path.display()
-    );
-    path
-}
-
-/// An interpreter with python3-qpid-proton (Debian's package lives in the
-/// system Python, not in the venv).
-pub fn proton_python() -> PathBuf {
-    let path = std::env::var_os("KOJI_TEST_PROTON_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/usr/bin/python3"));
-    let ok = Command::new(&path)
-        .args(["-c", "import proton"])
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(
-        ok,
-        "{} cannot import proton: run scripts/install-messagebus-deps \
-         (python3-qpid-proton) or set KOJI_TEST_PROTON_PYTHON",
-        path.display()
-    );
-    path
-}
-
-/// Runs tests/bus/publish.py.
-pub fn publish(python: &Path, kind: &str, target: &str, messages: &[Value]) {
-    let mut file = tempfile::NamedTempFile::new().unwrap();
-    serde_json::to_writer(&mut file, messages).unwrap();
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/bus/publish.py");
-    let out = Command::new(python)
-        .arg(&script)
-        .args([kind, target])
-        .arg(file.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "publish.py {kind} failed: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let want = format!("sent {}", messages.len());
-    assert!(
-        String::from_utf8_lossy(&out.stdout).contains(&want),
-        "publish.py {kind}: {}",
-        String::from_utf8_lossy(&out.stdout)
-    );
 }
 
 /// Collects a consumer's events in a background task.

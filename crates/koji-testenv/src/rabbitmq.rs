@@ -2,6 +2,10 @@
 //! one port, STOMP on another, Erlang distribution and epmd on loopback
 //! too), in a temporary directory, killed and restarted on demand, and
 //! stopped when dropped.
+//!
+//! Test support: starting fails with a panic that says what is missing
+//! (the broker tests want exactly that), hence the unwraps.
+#![allow(clippy::unwrap_used)]
 
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -285,6 +289,12 @@ pub struct TestCerts {
     pub server_key: PathBuf,
     /// The client certificate and key in one PEM file, like Koji's `cert`.
     pub client: PathBuf,
+}
+
+impl Default for TestCerts {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl TestCerts {

@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""Writes seed corpora for the fuzz targets from the recorded bus messages.
+
+usage: seed.py [CORPUS_DIR]   (default: corpus/, next to this script)
+
+Reads $KOJI_SHARED_DIR/fixtures/realhub/messages (default: shared/ beside
+the workspace) and writes:
+
+- corpus/frame/: the raw STOMP frames RabbitMQ delivered (raw_frame_b64),
+  plus each frame re-rendered ActiveMQ-style (string headers, JSON body);
+- corpus/amqp_value/: the AMQP 1.0 transfer payloads (raw_transfer_payload_b64),
+  the AMQP-encoded STOMP bodies and the x-amqp-1.0-app-properties headers;
+- corpus/parse/: "topic\\nproperties-json\\nbody" for every protonmsg message
+  and every fedora-messaging example.
+
+Nothing here is committed: the corpora are generated on demand.
+"""
+
+import base64
+import hashlib
+import json
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def shared_dir():
+    env = os.environ.get("KOJI_SHARED_DIR")
+    if env:
+        return env
+    return os.path.normpath(os.path.join(HERE, "..", "..", "..", "..", "shared"))
+
+
+def write(root, target, data):
+    d = os.path.join(root, target)
+    os.makedirs(d, exist_ok=True)
+    name = hashlib.sha1(data).hexdigest()
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+def stomp_escape(text):
+    return (text.replace("\\", "\\\\").replace("\n", "\\n")
+            .replace("\r", "\\r").replace(":", "\\c"))
+
+
+def py_str(v):
+    if v is None:
+        return "None"
+    if v is True:
+        return "True"
+    if v is False:
+        return "False"
+    return v if isinstance(v, str) else json.dumps(v)
+
+
+def main():
+    root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "corpus")
+    messages = os.path.join(shared_dir(), "fixtures", "realhub", "messages")
+    counts = {}
+
+    def add(target, data):
+        write(root, target, data)
+        counts[target] = counts.get(target, 0) + 1
+
+    for name in sorted(os.listdir(os.path.join(messages, "stomp"))):
+        with open(os.path.join(messages, "stomp", name)) as f:
+            m = json.load(f)
+        add("frame", base64.b64decode(m["raw_frame_b64"]))
+        add("amqp_value", base64.b64decode(m["body_b64"]))
+        for header in m["headers"]:
+            if header[0] == "x-amqp-1.0-app-properties":
+                add("amqp_value", base64.b64decode(header[2]))
+    for name in sorted(os.listdir(os.path.join(messages, "amqp"))):
+        with open(os.path.join(messages, "amqp", name)) as f:
+            m = json.load(f)
+        add("amqp_value", base64.b64decode(m["raw_transfer_payload_b64"]))
+        props = m["application_properties"]
+        body = m["body"]
+        topic = m["receiver_link_source_address"]
+        add("parse", b"\n".join([topic.encode(), json.dumps(props).encode(), body.encode()]))
+        # The same message as an ActiveMQ-style STOMP bridge delivers it.
+        lines = ["MESSAGE", "destination:" + stomp_escape(topic)]
+        lines += ["%s:%s" % (stomp_escape(k), stomp_escape(py_str(v))) for k, v in props.items()]
+        raw = body.encode()
+        lines.append("content-length:%d" % len(raw))
+        add("frame", ("\n".join(lines) + "\n\n").encode() + raw + b"\0")
+    fedora = os.path.join(messages, "fedora-messaging-examples")
+    with open(os.path.join(fedora, "index.json")) as f:
+        index = json.load(f)
+    for entry in index:
+        with open(os.path.join(fedora, entry["file"])) as f:
+            wire = json.load(f)["wire"]
+        add("parse", b"\n".join([
+            wire["topic"].encode(),
+            json.dumps(wire["headers"]).encode(),
+            json.dumps(wire["body"]).encode(),
+        ]))
+    for target, n in sorted(counts.items()):
+        print("%s: %d seeds" % (target, n))
+
+
+if __name__ == "__main__":
+    main()
