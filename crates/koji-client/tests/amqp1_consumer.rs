@@ -19,10 +19,6 @@ use serde_json::{Value, json};
 const WAIT: Duration = Duration::from_secs(30);
 const QUEUE: &str = "koji-client-amqp1-test";
 
-fn as_proton(m: &Recorded) -> Value {
-    json!({"address": m.address, "properties": m.properties, "body": m.body})
-}
-
 fn probe(i: u32) -> Value {
     json!({"address": "/topic/koji.probe", "properties": {"type": "Probe"},
            "body": json!({"probe": i}).to_string()})
@@ -61,7 +57,7 @@ async fn amqp1_receiver_gets_every_protonmsg_message_across_a_broker_restart() {
     .await;
 
     let (first, second) = messages.split_at(messages.len() / 2);
-    let mut batch: Vec<Value> = first.iter().map(as_proton).collect();
+    let mut batch: Vec<Value> = first.iter().map(Recorded::as_proton).collect();
     batch.insert(first.len() / 2, malformed());
     tokio::task::block_in_place(|| publish(&proton, "proton", &url, &batch));
     let got = inbox.take(first.len(), WAIT).await;
@@ -79,7 +75,7 @@ async fn amqp1_receiver_gets_every_protonmsg_message_across_a_broker_restart() {
     }
 
     tokio::task::block_in_place(|| broker.restart());
-    let batch: Vec<Value> = second.iter().map(as_proton).collect();
+    let batch: Vec<Value> = second.iter().map(Recorded::as_proton).collect();
     tokio::task::block_in_place(|| publish(&proton, "proton", &url, &batch));
     let got = inbox.take(second.len(), WAIT).await;
     for (g, w) in got.iter().zip(second) {

@@ -20,26 +20,6 @@ use serde_json::{Value, json};
 
 const WAIT: Duration = Duration::from_secs(30);
 
-/// Python's `str()` of a property value, as a STOMP bridge renders it.
-fn header_text(v: &Value) -> String {
-    match v {
-        Value::Null => "None".to_owned(),
-        Value::Bool(true) => "True".to_owned(),
-        Value::Bool(false) => "False".to_owned(),
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
-fn as_stomp(m: &Recorded) -> Value {
-    let headers: serde_json::Map<String, Value> = m
-        .properties
-        .iter()
-        .map(|(k, v)| (k.clone(), Value::String(header_text(v))))
-        .collect();
-    json!({"destination": m.address, "headers": headers, "body": m.body})
-}
-
 fn probe(i: u32) -> Value {
     json!({"destination": "/topic/koji.probe", "headers": {"type": "Probe"},
            "body": json!({"probe": i}).to_string()})
@@ -87,7 +67,7 @@ async fn stomp_subscriber_gets_every_message_across_a_broker_restart() {
     // First half, with a malformed message in the middle: it is skipped and
     // the next one still arrives.
     let (first, second) = messages.split_at(messages.len() / 2);
-    let mut batch: Vec<Value> = first.iter().map(as_stomp).collect();
+    let mut batch: Vec<Value> = first.iter().map(Recorded::as_stomp).collect();
     batch.insert(first.len() / 2, malformed());
     tokio::task::block_in_place(|| publish(&python, "stomp", &port, &batch));
     let got = inbox.take(first.len(), WAIT).await;
@@ -96,7 +76,7 @@ async fn stomp_subscriber_gets_every_message_across_a_broker_restart() {
     // Kill the broker, bring it back, publish at once: the durable
     // subscription keeps what arrives before the subscriber is back.
     tokio::task::block_in_place(|| broker.restart());
-    let batch: Vec<Value> = second.iter().map(as_stomp).collect();
+    let batch: Vec<Value> = second.iter().map(Recorded::as_stomp).collect();
     tokio::task::block_in_place(|| publish(&python, "stomp", &port, &batch));
     let got = inbox.take(second.len(), WAIT).await;
     assert_same(&got, second);
@@ -168,7 +148,7 @@ async fn stomp_subscriber_logs_in_with_a_tls_client_certificate() {
     .await;
     let messages = recorded();
     let some = &messages[..10];
-    let batch: Vec<Value> = some.iter().map(as_stomp).collect();
+    let batch: Vec<Value> = some.iter().map(Recorded::as_stomp).collect();
     tokio::task::block_in_place(|| publish(&python, "stomp", &port, &batch));
     assert_same(&inbox.take(some.len(), WAIT).await, some);
 }

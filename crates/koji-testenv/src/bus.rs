@@ -45,6 +45,36 @@ pub struct Recorded {
     pub body: String,
 }
 
+impl Recorded {
+    /// The message as `publish.py proton` sends it (address, typed
+    /// application properties, body).
+    pub fn as_proton(&self) -> Value {
+        serde_json::json!({"address": self.address, "properties": self.properties, "body": self.body})
+    }
+
+    /// The message as `publish.py stomp` sends it: the properties as string
+    /// headers, as an ActiveMQ-style bridge renders them (Python's `str()`).
+    pub fn as_stomp(&self) -> Value {
+        let headers: Map<String, Value> = self
+            .properties
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(header_text(v))))
+            .collect();
+        serde_json::json!({"destination": self.address, "headers": headers, "body": self.body})
+    }
+}
+
+/// Python's `str()` of a property value.
+fn header_text(v: &Value) -> String {
+    match v {
+        Value::Null => "None".to_owned(),
+        Value::Bool(true) => "True".to_owned(),
+        Value::Bool(false) => "False".to_owned(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
 /// All 56 recorded messages in publish order.
 pub fn recorded() -> Vec<Recorded> {
     let dir = messages_dir();

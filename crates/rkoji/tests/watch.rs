@@ -177,30 +177,6 @@ fn fixture_url(m: &Recorded) -> Option<String> {
     }
 }
 
-fn as_proton(m: &Recorded) -> Value {
-    json!({"address": m.address, "properties": m.properties, "body": m.body})
-}
-
-/// Python's `str()` of a property, as an ActiveMQ-style bridge sends it.
-fn header_text(v: &Value) -> String {
-    match v {
-        Value::Null => "None".to_owned(),
-        Value::Bool(true) => "True".to_owned(),
-        Value::Bool(false) => "False".to_owned(),
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
-fn as_stomp(m: &Recorded) -> Value {
-    let headers: serde_json::Map<String, Value> = m
-        .properties
-        .iter()
-        .map(|(k, v)| (k.clone(), Value::String(header_text(v))))
-        .collect();
-    json!({"destination": m.address, "headers": headers, "body": m.body})
-}
-
 fn stomp_probe(i: u32) -> Value {
     json!({"destination": "/topic/koji.probe", "headers": {"type": "Probe"},
            "body": json!({"probe": i}).to_string()})
@@ -258,7 +234,7 @@ fn watch_stomp_prints_a_summary_line_per_protonmsg_message_and_stops_on_ctrl_c()
     running.wait_until_subscribed(|i| publish(&stomp_python, "stomp", &port, &[stomp_probe(i)]));
 
     let url = format!("amqp://127.0.0.1:{}", broker.amqp_port);
-    let batch: Vec<Value> = messages.iter().map(as_proton).collect();
+    let batch: Vec<Value> = messages.iter().map(Recorded::as_proton).collect();
     publish(&proton, "proton", &url, &batch);
     let lines = running.take(messages.len());
     for (line, m) in lines.iter().zip(&messages) {
@@ -286,7 +262,7 @@ fn watch_amqp_prints_json_lines_of_the_chosen_types_then_stops_at_count() {
         &[json!({"queue": queue, "bindings": ["koji.#"]})],
     );
     let url = format!("amqp://127.0.0.1:{}", broker.amqp_port);
-    let batch: Vec<Value> = messages.iter().map(as_proton).collect();
+    let batch: Vec<Value> = messages.iter().map(Recorded::as_proton).collect();
     publish(&proton, "proton", &url, &batch);
 
     let wanted: Vec<&Recorded> = messages
@@ -389,7 +365,7 @@ fn watch_amqp1_reads_a_queue_and_names_task_owners_through_the_hub() {
         &[json!({"queue": queue, "bindings": ["koji.#"]})],
     );
     let url = format!("amqp://127.0.0.1:{}", broker.amqp_port);
-    let batch: Vec<Value> = messages.iter().map(as_proton).collect();
+    let batch: Vec<Value> = messages.iter().map(Recorded::as_proton).collect();
     publish(&proton, "proton", &url, &batch);
 
     let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -500,7 +476,7 @@ fn watch_stomp_over_tls_uses_the_profile_certificate_and_ca() {
     running.wait_until_subscribed(|i| publish(&python, "stomp", &port, &[stomp_probe(i)]));
     let messages = recorded();
     let some = &messages[..20];
-    let batch: Vec<Value> = some.iter().map(as_stomp).collect();
+    let batch: Vec<Value> = some.iter().map(Recorded::as_stomp).collect();
     publish(&python, "stomp", &port, &batch);
     let tasks: Vec<&Recorded> = some
         .iter()
