@@ -93,6 +93,30 @@ pub struct TaskStateChange {
     pub meta: MessageMeta,
 }
 
+impl TaskStateChange {
+    /// A change as a parser reads it: the tag name when the task's
+    /// parameters name the tag (not an id); provenance filled in later.
+    pub(super) fn parsed(
+        task: Task,
+        old: Option<TaskState>,
+        new: TaskState,
+        owner_name: Option<String>,
+    ) -> Self {
+        let tag_name = match task.tag() {
+            Ok(Some(IdOrName::Name(name))) => Some(name),
+            _ => None,
+        };
+        TaskStateChange {
+            task,
+            old,
+            new,
+            owner_name,
+            tag_name,
+            meta: MessageMeta::pending(),
+        }
+    }
+}
+
 /// `build.tag` / `build.untag`: a build was added to or removed from a tag.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TagChange {

@@ -268,18 +268,7 @@ fn task_state_change(cx: &Ctx<'_>) -> Result<TaskStateChange, MessageError> {
         Some(Value::String(s)) => Some(s.clone()),
         _ => task.owner_name.clone(),
     };
-    let tag_name = match task.tag() {
-        Ok(Some(IdOrName::Name(name))) => Some(name),
-        _ => None,
-    };
-    Ok(TaskStateChange {
-        task,
-        old,
-        new,
-        owner_name,
-        tag_name,
-        meta: MessageMeta::pending(),
-    })
+    Ok(TaskStateChange::parsed(task, old, new, owner_name))
 }
 
 fn tag_of(cx: &Ctx<'_>) -> Result<Tag, MessageError> {

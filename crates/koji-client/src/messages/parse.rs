@@ -605,18 +605,7 @@ fn task_state_change(cx: &Ctx<'_>) -> Result<TaskStateChange, MessageError> {
     };
     let old = cx.state("old", TaskState::from_code, TaskState::from_name)?;
     let owner_name = task.owner_name.clone();
-    let tag_name = match task.tag() {
-        Ok(Some(IdOrName::Name(name))) => Some(name),
-        _ => None,
-    };
-    Ok(TaskStateChange {
-        task,
-        old,
-        new,
-        owner_name,
-        tag_name,
-        meta: MessageMeta::pending(),
-    })
+    Ok(TaskStateChange::parsed(task, old, new, owner_name))
 }
 
 /// A tag from the body's `tag` dict, else from the properties' `tag` name.
