@@ -75,21 +75,46 @@ pub(crate) struct Scanner<'s> {
     pub(crate) in_root: bool,
 }
 
-/// Whether `rest` starts with `lit` (an inlined loop: these literals are a few bytes
-/// long, where a call to `memcmp` costs more than the comparison).
+/// Whether `rest` starts with `lit`. Inlined with a literal `lit` (a few bytes long,
+/// where a call to `memcmp` costs more than the comparison), it compiles to one or two
+/// word comparisons: literals of 4 to 16 bytes are compared as two overlapping words.
 #[inline(always)]
 pub(crate) fn starts(rest: &[u8], lit: &[u8]) -> bool {
-    if rest.len() < lit.len() {
+    let n = lit.len();
+    if rest.len() < n {
         return false;
     }
-    let mut i = 0;
-    while i < lit.len() {
-        if rest[i] != lit[i] {
-            return false;
+    match n {
+        8..=16 => word8(rest, 0) == word8(lit, 0) && word8(rest, n - 8) == word8(lit, n - 8),
+        4..=7 => word4(rest, 0) == word4(lit, 0) && word4(rest, n - 4) == word4(lit, n - 4),
+        _ => {
+            let mut i = 0;
+            while i < n {
+                if rest[i] != lit[i] {
+                    return false;
+                }
+                i += 1;
+            }
+            true
         }
-        i += 1;
     }
-    true
+}
+
+/// The eight bytes of `b` at `at` as a word (zero where `b` is too short, which the
+/// callers rule out).
+#[inline(always)]
+fn word8(b: &[u8], at: usize) -> u64 {
+    b.get(at..at + 8)
+        .and_then(|w| <[u8; 8]>::try_from(w).ok())
+        .map_or(0, u64::from_ne_bytes)
+}
+
+/// The four bytes of `b` at `at` as a word (zero where `b` is too short).
+#[inline(always)]
+fn word4(b: &[u8], at: usize) -> u32 {
+    b.get(at..at + 4)
+        .and_then(|w| <[u8; 4]>::try_from(w).ok())
+        .map_or(0, u32::from_ne_bytes)
 }
 
 /// Whether `rest` starts with the end tag `</raw>`.
@@ -283,7 +308,35 @@ impl<'s> Scanner<'s> {
 
     /// Reads character data (with references, CDATA, comments and PIs) up to the next
     /// start or end tag, or the end of input.
+    #[inline(always)]
     pub(crate) fn text(&mut self) -> Result<Text, Error> {
+        // The common case inline: plain ASCII up to a tag.
+        let b = self.b;
+        let start = self.pos;
+        let mut i = start;
+        while let Some(w) = b.get(i..i + 8).and_then(|c| <[u8; 8]>::try_from(c).ok()) {
+            if word_special(u64::from_le_bytes(w)) {
+                break;
+            }
+            i += 8;
+        }
+        while let Some(&c) = b.get(i) {
+            if CLASS[c as usize] != PLAIN {
+                break;
+            }
+            i += 1;
+        }
+        if b.get(i) == Some(&b'<') && !matches!(b.get(i + 1), Some(b'!' | b'?')) {
+            self.pos = i;
+            return Ok(Text::Range(start, i));
+        }
+        self.text_general()
+    }
+
+    /// [`text`](Self::text) for everything: references, CDATA, comments, PIs, CR,
+    /// non-ASCII and forbidden characters, the end of input.
+    #[inline(never)]
+    fn text_general(&mut self) -> Result<Text, Error> {
         let b = self.b;
         let start = self.pos;
         let mut i = start;
@@ -364,7 +417,10 @@ impl<'s> Scanner<'s> {
                     run = i;
                 }
                 _ => {
-                    // '<'
+                    // '<': the end of the text, unless a comment, CDATA or PI.
+                    if !matches!(b.get(i + 1), Some(b'!' | b'?')) {
+                        break;
+                    }
                     let after = b.get(i + 1..).unwrap_or(&[]);
                     if after.starts_with(b"!--") {
                         let o = owned.get_or_insert_with(String::new);
@@ -795,7 +851,7 @@ impl<'s> Scanner<'s> {
 
     /// Reads the text of a leaf element whose start tag `t` was just read, through its
     /// end tag.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn leaf(&mut self, t: &Tag<'_>) -> Result<Text, Error> {
         if t.empty {
             return Ok(Text::Range(self.pos, self.pos));
