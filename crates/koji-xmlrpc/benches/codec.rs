@@ -61,7 +61,7 @@ fn decode(c: &mut Criterion<ThreadCpuTime>) {
         b.iter(|| bare_quick_xml(&doc))
     });
     g.bench_function("typed Vec<Build>", |b| {
-        b.iter(|| decode_response::<Vec<Build>>(&doc).unwrap().unwrap().len())
+        b.iter_with_large_drop(|| decode_response::<Vec<Build>>(&doc).unwrap().unwrap())
     });
     g.bench_function("typed Vec<BuildRef> (borrowed strings)", |b| {
         b.iter_with_large_drop(|| {
@@ -78,7 +78,7 @@ fn decode(c: &mut Criterion<ThreadCpuTime>) {
         })
     });
     g.bench_function("Value", |b| {
-        b.iter(|| decode_response::<Value>(&doc).unwrap().unwrap())
+        b.iter_with_large_drop(|| decode_response::<Value>(&doc).unwrap().unwrap())
     });
     g.bench_function("streaming Build (64 KiB chunks)", |b| {
         b.iter(|| {
@@ -98,7 +98,7 @@ fn decode(c: &mut Criterion<ThreadCpuTime>) {
         })
     });
     g.bench_function("reference decoder (quick-xml, Value)", |b| {
-        b.iter(|| {
+        b.iter_with_large_drop(|| {
             koji_xmlrpc::reference::decode_response(&doc, &Default::default())
                 .unwrap()
                 .unwrap()

@@ -65,7 +65,7 @@ pub(crate) struct Deserializer<'de, 's> {
 
 const NO_TAG: Tag<'static> = Tag {
     raw: b"value",
-    local: b"value",
+    prefix: 0,
     empty: true,
     at: 0,
 };
@@ -264,7 +264,7 @@ impl<'de, 's> Deserializer<'de, 's> {
             ty,
             Tag {
                 raw: lit,
-                local: lit,
+                prefix: 0,
                 empty,
                 at: p,
             },
@@ -273,11 +273,11 @@ impl<'de, 's> Deserializer<'de, 's> {
 
     fn typed_tag(&mut self) -> Result<Kind<'s>, Error> {
         match self.sc.tag()? {
-            Next::Start(t) => match type_of(t.local) {
+            Next::Start(t) => match type_of(t.local()) {
                 Some(ty) => Ok(Kind::Typed(ty, t)),
                 None => Err(Error::at(
                     ErrorKind::UnknownType,
-                    format!("unknown type <{}>", show(t.local)),
+                    format!("unknown type <{}>", show(t.local())),
                     t.at,
                 )),
             },
@@ -897,7 +897,7 @@ fn root<'s>(de: &mut Deserializer<'_, 's>, want: &'static [u8]) -> Result<Tag<'s
     sc.prolog()?;
     sc.misc()?;
     match sc.tag()? {
-        Next::Start(t) if t.local == want => {
+        Next::Start(t) if t.local() == want => {
             sc.in_root = true;
             if t.empty {
                 return Err(Error::at(
@@ -928,14 +928,14 @@ fn call_doc(de: &mut Deserializer<'_, '_>) -> Result<MethodCall, Error> {
             de.sc.epilog()?;
             return Ok(MethodCall { method, params });
         }
-        Next::Start(p) if p.local == b"params" => {
+        Next::Start(p) if p.local() == b"params" => {
             if !p.empty {
                 loop {
                     let i = params.len();
                     de.sc.misc()?;
                     match de.sc.tag()? {
                         Next::End(r) if r == p.raw => break,
-                        Next::Start(param) if param.local == b"param" => {
+                        Next::Start(param) if param.local() == b"param" => {
                             let v = one_param::<Value>(de, param)
                                 .map_err(|e| e.prepend_path(&format!("params[{i}]")))?;
                             params.push(v);
@@ -1000,7 +1000,7 @@ fn response_doc<'de, T: Deserialize<'de>>(
     let root = root(de, b"methodResponse")?;
     de.sc.misc()?;
     let out = match de.sc.tag()? {
-        Next::Start(p) if p.local == b"params" => {
+        Next::Start(p) if p.local() == b"params" => {
             if p.empty {
                 return Err(Error::at(
                     ErrorKind::Structure,
@@ -1010,7 +1010,7 @@ fn response_doc<'de, T: Deserialize<'de>>(
             }
             de.sc.misc()?;
             let v = match de.sc.tag()? {
-                Next::Start(param) if param.local == b"param" => {
+                Next::Start(param) if param.local() == b"param" => {
                     one_param::<T>(de, param).map_err(|e| e.prepend_path("params[0]"))?
                 }
                 Next::End(r) if r == p.raw => {
@@ -1045,7 +1045,7 @@ fn response_doc<'de, T: Deserialize<'de>>(
             }
             Ok(v)
         }
-        Next::Start(f) if f.local == b"fault" => {
+        Next::Start(f) if f.local() == b"fault" => {
             if f.empty {
                 return Err(Error::at(
                     ErrorKind::Structure,

@@ -21,12 +21,20 @@ pub(crate) enum Text {
 pub(crate) struct Tag<'s> {
     /// The name as written (`ex:nil`), for matching the end tag.
     pub(crate) raw: &'s [u8],
-    /// The name without prefix (`nil`).
-    pub(crate) local: &'s [u8],
+    /// How many bytes of `raw` precede the local name (3 for `ex:nil`).
+    pub(crate) prefix: u32,
     /// `<x/>`.
     pub(crate) empty: bool,
     /// Offset of the `<`.
     pub(crate) at: usize,
+}
+
+impl<'s> Tag<'s> {
+    /// The name without prefix (`nil`).
+    #[inline(always)]
+    pub(crate) fn local(&self) -> &'s [u8] {
+        self.raw.get(self.prefix as usize..).unwrap_or(&[])
+    }
 }
 
 /// What [`Scanner::tag`] found.
@@ -543,6 +551,9 @@ impl<'s> Scanner<'s> {
         let Some(local) = text::local_name(raw) else {
             return Err(self.err(ErrorKind::Syntax, "invalid element name"));
         };
+        let Ok(prefix) = u32::try_from(raw.len() - local.len()) else {
+            return Err(self.err(ErrorKind::Syntax, "element name prefix too long"));
+        };
         let empty;
         match b.get(i) {
             Some(b'>') => {
@@ -567,7 +578,7 @@ impl<'s> Scanner<'s> {
         self.pos = i;
         Ok(Next::Start(Tag {
             raw,
-            local,
+            prefix,
             empty,
             at: start,
         }))
@@ -674,7 +685,7 @@ impl<'s> Scanner<'s> {
             self.pos += 6;
             return Ok(Some(Tag {
                 raw: b"data",
-                local: b"data",
+                prefix: 0,
                 empty: false,
                 at: p,
             }));
@@ -682,7 +693,7 @@ impl<'s> Scanner<'s> {
         self.misc()?;
         match self.tag()? {
             Next::End(r) if r == array.raw => Ok(None),
-            Next::Start(d) if d.local == b"data" => Ok(Some(d)),
+            Next::Start(d) if d.local() == b"data" => Ok(Some(d)),
             Next::Eof => Err(self.err(ErrorKind::Truncated, "document ends inside <array>")),
             Next::End(_) => Err(self.err(ErrorKind::Syntax, "mismatched end tag")),
             Next::Start(_) => Err(self.err(ErrorKind::Structure, "expected <data>")),
@@ -703,14 +714,14 @@ impl<'s> Scanner<'s> {
             self.pos += 7;
             return Ok(Some(Tag {
                 raw: b"value",
-                local: b"value",
+                prefix: 0,
                 empty: false,
                 at: p,
             }));
         }
         let r = match self.tag() {
             Ok(Next::End(r)) if r == data_raw => return Ok(None),
-            Ok(Next::Start(t)) if t.local == b"value" => return Ok(Some(t)),
+            Ok(Next::Start(t)) if t.local() == b"value" => return Ok(Some(t)),
             Ok(Next::Eof) => self.err(ErrorKind::Truncated, "document ends inside <data>"),
             Ok(Next::End(_)) => self.err(ErrorKind::Syntax, "mismatched end tag"),
             Ok(Next::Start(_)) => self.err(ErrorKind::Structure, "expected <value> or </data>"),
@@ -733,7 +744,7 @@ impl<'s> Scanner<'s> {
             self.pos += 15;
             let name = Tag {
                 raw: b"name",
-                local: b"name",
+                prefix: 0,
                 empty: false,
                 at: p + 9,
             };
@@ -743,14 +754,14 @@ impl<'s> Scanner<'s> {
             self.pos += 8;
             Tag {
                 raw: b"member",
-                local: b"member",
+                prefix: 0,
                 empty: false,
                 at: p,
             }
         } else {
             match self.tag()? {
                 Next::End(r) if r == struct_raw => return Ok(None),
-                Next::Start(t) if t.local == b"member" => t,
+                Next::Start(t) if t.local() == b"member" => t,
                 Next::Eof => {
                     return Err(self.err(ErrorKind::Truncated, "document ends inside <struct>"));
                 }
@@ -779,7 +790,7 @@ impl<'s> Scanner<'s> {
             self.pos += 8;
             return Ok(Tag {
                 raw: b"value",
-                local: b"value",
+                prefix: 0,
                 empty: false,
                 at: p + 1,
             });
@@ -811,13 +822,13 @@ impl<'s> Scanner<'s> {
             self.pos += local.len() + 2;
             return Ok(Tag {
                 raw: local,
-                local,
+                prefix: 0,
                 empty: false,
                 at,
             });
         }
         match self.tag()? {
-            Next::Start(t) if t.local == local => Ok(t),
+            Next::Start(t) if t.local() == local => Ok(t),
             Next::Eof => Err(self.err(ErrorKind::Truncated, format!("expected <{}>", show(local)))),
             _ => Err(self.err(ErrorKind::Structure, format!("expected <{}>", show(local)))),
         }
