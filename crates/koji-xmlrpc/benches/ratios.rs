@@ -9,7 +9,8 @@
 //! and the spread of those per-round ratios.
 //!
 //! Times are CPU time of the measuring thread for one decode of the 12.2 MB, 5,000-build
-//! `listBuilds` response. The decoded result is dropped after the clock stops, for the
+//! `listBuilds` response, and for one encoding of a 10,000-call `system.multicall`
+//! request (against `koji.xmlrpcplus.dumps` of the same calls). The decoded result is dropped after the clock stops, for the
 //! Rust cases and for Python alike (the drop is timed separately and reported too).
 #![allow(clippy::unwrap_used, missing_docs)]
 
@@ -94,12 +95,13 @@ fn python() -> Option<PathBuf> {
     p.exists().then_some(p)
 }
 
-/// One `xmlrpc.client.loads` of the document in a fresh Python (CPU time, drop excluded).
-fn python_loads(py: &PathBuf, path: &std::path::Path) -> Duration {
+/// Python's CPU times for one `xmlrpc.client.loads` of the document (drop excluded) and
+/// one `koji.xmlrpcplus.dumps` of the 10,000-call multicall, in a fresh interpreter.
+fn python_once(py: &PathBuf, path: &std::path::Path) -> (Duration, Duration) {
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/python_bench.py");
     let out = Command::new(py)
         .arg(script)
-        .arg("--loads-once")
+        .arg("--once")
         .arg(path)
         .output()
         .unwrap();
@@ -108,12 +110,15 @@ fn python_loads(py: &PathBuf, path: &std::path::Path) -> Duration {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let secs: f64 = String::from_utf8(out.stdout)
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
-    Duration::from_secs_f64(secs)
+    let text = String::from_utf8(out.stdout).unwrap();
+    let secs: Vec<f64> = text
+        .split_whitespace()
+        .map(|x| x.parse().unwrap())
+        .collect();
+    (
+        Duration::from_secs_f64(secs[0]),
+        Duration::from_secs_f64(secs[1]),
+    )
 }
 
 fn quantile(v: &mut [f64], q: f64) -> f64 {
@@ -158,6 +163,10 @@ fn main() {
     let mut times: Vec<Vec<f64>> = vec![Vec::new(); CASES.len()];
     let mut drops: Vec<Vec<f64>> = vec![Vec::new(); CASES.len()];
     let mut py_times = Vec::new();
+    let calls = support::multicall_calls(10_000);
+    let mut enc_times = Vec::new();
+    let mut py_dumps = Vec::new();
+    let mut vs_dumps = Vec::new();
     let mut vs_loop: Vec<Vec<f64>> = vec![Vec::new(); CASES.len()];
     let mut vs_py: Vec<Vec<f64>> = vec![Vec::new(); CASES.len()];
     for round in 0..rounds {
@@ -177,7 +186,18 @@ fn main() {
             times[i].push(ms(t));
             drops[i].push(ms(d));
         }
-        let py_ms = py.as_ref().map(|p| ms(python_loads(p, &path)));
+        let calls = &calls;
+        let (enc, _) = (0..REPEAT)
+            .map(|_| timed(|| support::encode_multicall(calls)))
+            .min()
+            .unwrap();
+        enc_times.push(ms(enc));
+        let py = py.as_ref().map(|p| python_once(p, &path));
+        let py_ms = py.map(|(loads, _)| ms(loads));
+        if let Some((_, dumps)) = py {
+            py_dumps.push(ms(dumps));
+            vs_dumps.push(ms(dumps) / ms(enc));
+        }
         for i in 0..CASES.len() {
             vs_loop[i].push(this[0] / this[i]);
             if let Some(p) = py_ms {
@@ -220,6 +240,36 @@ fn main() {
             "{:<38} {:>9.1}",
             "Python xmlrpc.client.loads",
             quantile(&mut py_times, 0.5)
+        );
+    }
+    println!();
+    println!(
+        "{:<38} {:>9} {:>9} {:>22} {:>22}",
+        "encode 10,000-call multicall", "median ms", "", "", "x Python: median [q1-q3]"
+    );
+    let pr = if vs_dumps.is_empty() {
+        "-".to_owned()
+    } else {
+        format!(
+            "{:.1} [{:.1}-{:.1}]",
+            quantile(&mut vs_dumps, 0.5),
+            quantile(&mut vs_dumps, 0.25),
+            quantile(&mut vs_dumps, 0.75)
+        )
+    };
+    println!(
+        "{:<38} {:>9.2} {:>9} {:>22} {:>22}",
+        "MulticallWriter",
+        quantile(&mut enc_times, 0.5),
+        "",
+        "",
+        pr
+    );
+    if !py_dumps.is_empty() {
+        println!(
+            "{:<38} {:>9.2}",
+            "koji.xmlrpcplus.dumps",
+            quantile(&mut py_dumps, 0.5)
         );
     }
 }
