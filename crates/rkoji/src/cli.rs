@@ -33,7 +33,8 @@ pub(crate) struct Global {
     /// ~/.koji/config (it must exist).
     #[arg(short = 'c', long, global = true, value_name = "CONFIG")]
     pub(crate) config: Option<PathBuf>,
-    /// Do not log in, even for commands that would.
+    /// Do not log in, as with `authtype = noauth` (whoami, call and
+    /// multicall log in the profile's way otherwise).
     #[arg(long, global = true)]
     pub(crate) noauth: bool,
     /// Print stable, machine-readable JSON instead of text.
@@ -47,8 +48,21 @@ pub(crate) struct Global {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// Call any hub method. ARG and VALUE are JSON when they parse as JSON,
-    /// else strings (`getBuild 3`, `getBuild hello-1.2-1.fc40`).
+    /// Call any hub method, logged in the profile's way. ARG and VALUE are
+    /// JSON when they parse as JSON, else strings (`getBuild 3`,
+    /// `getBuild hello-1.2-1.fc40`).
+    ///
+    /// Logs in first, as `koji call` does, and logs out after. The login is
+    /// the profile's authtype; without one, the certificate if `cert` names
+    /// a file, else `user` and `password` if both are set, else Kerberos.
+    /// --noauth (or `authtype = noauth`) skips the login.
+    ///
+    /// Nothing to log in with is not an error: if the login would be
+    /// Kerberos, the profile has no keytab, and there is no usable ticket
+    /// (none, an expired one, or no Kerberos library), one warning line goes
+    /// to stderr and the call is anonymous. Any other login failure (a
+    /// refused password, certificate or ticket, a missing `cert` file with
+    /// `authtype = ssl`, a keytab that does not work) exits 3.
     Call {
         /// The hub method, e.g. getBuild.
         method: String,
@@ -63,6 +77,10 @@ pub(crate) enum Command {
     /// {"method":..,"args":[..],"kwargs":{..}} on stdin and prints one JSON
     /// result, or {"fault":{"code":..,"message":..}}, per line, in order.
     /// Every line is checked before anything is sent.
+    ///
+    /// Logs in first and out after, as `call` does (see `rkoji call
+    /// --help`: no usable Kerberos ticket means a warning and anonymous
+    /// calls); --noauth skips the login.
     Multicall {
         /// Calls per hub request (large input is split into batches).
         #[arg(long, default_value_t = 500)]

@@ -112,9 +112,13 @@ pub(crate) async fn run(cli: Cli, argv0: Option<OsString>) -> Result<(), Failure
         // of retrying for minutes as koji's anon_retry default would.
         builder = builder.anon_retry(false);
     }
-    if !matches!(cli.command, Command::Whoami) {
-        // Only whoami logs in; like koji's anonymous commands, the others
-        // never load the certificate, so a broken `cert` does not stop them.
+    let logs_in = matches!(
+        cli.command,
+        Command::Whoami | Command::Call { .. } | Command::Multicall { .. }
+    ) && anonymous_reason(cli.global.noauth, &profile).is_none();
+    if !(logs_in && login_may_use_cert(&profile)) {
+        // Like koji, load the certificate only for a login that may use it:
+        // a broken `cert` never stops anonymous work or another login.
         builder = builder.without_cert();
     }
     let koji = builder
@@ -131,8 +135,8 @@ pub(crate) async fn run(cli: Cli, argv0: Option<OsString>) -> Result<(), Failure
             method,
             args,
             kwargs,
-        } => call(&ctx, &method, &args, &kwargs).await,
-        Command::Multicall { batch } => multicall(&ctx, batch).await,
+        } => call(&ctx, cli.global.noauth, &method, &args, &kwargs).await,
+        Command::Multicall { batch } => multicall(&ctx, cli.global.noauth, batch).await,
         Command::Build { build } => build_cmd(&ctx, &build).await,
         Command::Builds {
             package,
@@ -190,7 +194,13 @@ fn to_value(v: serde_json::Value) -> Result<Value, Failure> {
     serde_json::from_value(v).map_err(|e| Failure::usage(format!("bad argument: {e}")))
 }
 
-async fn call(ctx: &Ctx, method: &str, args: &[String], kwargs: &[String]) -> Result<(), Failure> {
+async fn call(
+    ctx: &Ctx,
+    noauth: bool,
+    method: &str,
+    args: &[String],
+    kwargs: &[String],
+) -> Result<(), Failure> {
     let args = args
         .iter()
         .map(|a| to_value(cli::json_or_string(a)))
@@ -200,11 +210,13 @@ async fn call(ctx: &Ctx, method: &str, args: &[String], kwargs: &[String]) -> Re
         let (name, value) = cli::kwarg(text).map_err(Failure::usage)?;
         kw.insert(name, to_value(value)?);
     }
+    login_for_calls(ctx, noauth).await?;
     let result = if kw.is_empty() {
         ctx.koji.call(method, args).await
     } else {
         ctx.koji.call_with(method, args, kw).await
     };
+    logout_quietly(ctx).await;
     let value = result.map_err(|e| ctx.fail(&e))?;
     ctx.out.json(&value)
 }
@@ -269,11 +281,16 @@ fn read_calls(input: impl std::io::BufRead) -> Result<Vec<QueuedCall>, Failure> 
     Ok(calls)
 }
 
-async fn multicall(ctx: &Ctx, batch: usize) -> Result<(), Failure> {
+async fn multicall(ctx: &Ctx, noauth: bool, batch: usize) -> Result<(), Failure> {
     if batch == 0 {
         return Err(Failure::usage("--batch must be at least 1"));
     }
     let calls = read_calls(std::io::stdin().lock())?;
+    if calls.is_empty() {
+        // Nothing to send: no login either.
+        return Ok(());
+    }
+    login_for_calls(ctx, noauth).await?;
     let progress = format::progress(calls.len() as u64);
     let bar = progress.clone();
     let mut m = ctx.koji.multicall().max_calls(batch).on_progress(move |p| {
@@ -291,6 +308,7 @@ async fn multicall(ctx: &Ctx, batch: usize) -> Result<(), Failure> {
     }
     let results = m.send_values().await;
     progress.finish_and_clear();
+    logout_quietly(ctx).await;
     let results = results.map_err(|e| ctx.fail(&e))?;
     // A call that failed other than with a hub fault means its request
     // failed (or could not be made): fail the whole run, printing nothing.
@@ -1019,6 +1037,107 @@ fn print_generic(ctx: &Ctx, object: &WebObject, value: Value) -> Result<(), Fail
     ctx.out.text(&text)
 }
 
+/// Why a command that logs in stays anonymous: `--noauth`, or the
+/// profile's `authtype = noauth`; `None` when it logs in.
+fn anonymous_reason(noauth: bool, profile: &Profile) -> Option<&'static str> {
+    if noauth {
+        Some("--noauth")
+    } else if matches!(profile.authtype(), Some(AuthType::Noauth)) {
+        Some("the profile's authtype is noauth")
+    } else {
+        None
+    }
+}
+
+/// Whether the profile's login may be a certificate one: `authtype = ssl`,
+/// or no authtype (then koji logs in with `cert` when that file exists).
+fn login_may_use_cert(profile: &Profile) -> bool {
+    matches!(profile.authtype(), None | Some(AuthType::Ssl))
+}
+
+/// Logs in the profile's way before `call` and `multicall`, as `koji call`
+/// does, unless `--noauth` or `authtype = noauth` says not to.
+///
+/// The one failure that does not stop the calls is having nothing to log in
+/// with: a Kerberos login with no usable ticket in the user's credential
+/// cache (none, an expired one, or no Kerberos library to read it). Then
+/// one warning line goes to stderr and the calls are anonymous. Everything
+/// else — a refused password or certificate, a ticket the hub refuses, a
+/// missing `cert` with `authtype = ssl`, a keytab that does not work — is
+/// a login failure (exit 3), as for `whoami`.
+async fn login_for_calls(ctx: &Ctx, noauth: bool) -> Result<(), Failure> {
+    if anonymous_reason(noauth, &ctx.profile).is_some() {
+        return Ok(());
+    }
+    check_login_files(&ctx.profile)?;
+    let Err(e) = ctx.koji.login().await else {
+        return Ok(());
+    };
+    let Some(missing) = missing_ticket(&ctx.profile, &e) else {
+        return Err(login_failure(ctx, &e));
+    };
+    let mut how = if missing.library {
+        "install MIT Kerberos (libgssapi-krb5-2 / krb5-libs) and run kinit".to_owned()
+    } else {
+        "run kinit".to_owned()
+    };
+    if ctx.profile.authtype().is_none() {
+        // Kerberos only because nothing else was there: name the others.
+        how.push_str(&format!(
+            ", or set `cert`, or `user` and `password`, in profile [{}]",
+            ctx.profile.name()
+        ));
+    }
+    warn(&format!(
+        "{}, calling anonymously; to log in, {how} (--noauth skips the login)",
+        missing.what
+    ));
+    Ok(())
+}
+
+/// A Kerberos login that found nothing to log in with.
+struct MissingTicket {
+    /// What was missing, for the warning.
+    what: &'static str,
+    /// The Kerberos library itself is missing.
+    library: bool,
+}
+
+/// Whether a failed login found no usable ticket in the user's credential
+/// cache: none (or none for the profile's principal), an expired one, or
+/// no Kerberos library. A profile with a `keytab` has credentials of its
+/// own, so there any failure is a real one, as is anything the hub (or
+/// Apache in front of it) answered.
+fn missing_ticket(profile: &Profile, e: &koji_client::Error) -> Option<MissingTicket> {
+    use koji_client::auth::gssapi::GssapiErrorKind;
+    if profile.keytab().is_some() {
+        return None;
+    }
+    let (what, library) = match e.kerberos_error()?.kind() {
+        GssapiErrorKind::NoCredentials => ("no Kerberos ticket", false),
+        GssapiErrorKind::CredentialsExpired => ("the Kerberos ticket expired", false),
+        GssapiErrorKind::LibraryUnavailable => ("no Kerberos library", true),
+        _ => return None,
+    };
+    Some(MissingTicket { what, library })
+}
+
+/// Ends the session a login opened, if any; a failure to do so changes
+/// nothing for the answer already received.
+async fn logout_quietly(ctx: &Ctx) {
+    if ctx.koji.is_logged_in() {
+        if let Err(e) = ctx.koji.logout().await {
+            tracing::info!(error = %e, "logout failed");
+        }
+    }
+}
+
+/// One warning line on stderr.
+fn warn(message: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr().lock(), "rkoji: warning: {message}");
+}
+
 /// Checks the files a login needs before trying it, to say which is
 /// missing: a certificate login needs the profile's `cert`.
 fn check_login_files(profile: &Profile) -> Result<(), Failure> {
@@ -1059,6 +1178,11 @@ fn login_failure(ctx: &Ctx, e: &koji_client::Error) -> Failure {
     let hint = if let Some(k) = e.kerberos_error() {
         append(k.to_string());
         Some(match k.kind() {
+            GssapiErrorKind::NoCredentials if ctx.profile.keytab().is_some() => format!(
+                "the keytab gave no credentials: check `keytab` and `principal` in profile [{}] \
+                 (`klist -k KEYTAB` lists its entries)",
+                ctx.profile.name()
+            ),
             GssapiErrorKind::NoCredentials => {
                 "no Kerberos ticket: run kinit (or set the profile's principal and keytab)"
                     .to_owned()
@@ -1097,7 +1221,7 @@ fn login_failure(ctx: &Ctx, e: &koji_client::Error) -> Failure {
     } else if e.is_fault() {
         Some(
             "the hub refused the login: check that the account exists and is not blocked, \
-             and the password or certificate"
+             and the password, certificate or Kerberos principal"
                 .to_owned(),
         )
     } else if e.is_auth() || e.is_builder() {
@@ -1116,23 +1240,14 @@ fn login_failure(ctx: &Ctx, e: &koji_client::Error) -> Failure {
 }
 
 async fn whoami(ctx: &Ctx, noauth: bool) -> Result<(), Failure> {
-    let anonymous = if noauth {
-        Some("--noauth")
-    } else if matches!(ctx.profile.authtype(), Some(AuthType::Noauth)) {
-        Some("the profile's authtype is noauth")
-    } else {
-        None
-    };
+    let anonymous = anonymous_reason(noauth, &ctx.profile);
     if anonymous.is_none() {
         check_login_files(&ctx.profile)?;
         ctx.koji.login().await.map_err(|e| login_failure(ctx, &e))?;
     }
     let user = ctx.koji.get_logged_in_user().await;
-    if ctx.koji.is_logged_in() {
-        // Close the session: nothing else uses it. A failure to do so
-        // changes nothing for the answer.
-        let _ = ctx.koji.logout().await;
-    }
+    // Close the session: nothing else uses it.
+    logout_quietly(ctx).await;
     let user = user.map_err(|e| ctx.fail(&e))?;
     let Some(user) = user else {
         return match anonymous {
@@ -1196,6 +1311,48 @@ mod tests {
         let sources = ConfigSources::new(dir.path().join("none.d"), file, None);
         let config = Config::load(&sources).unwrap();
         (dir, config)
+    }
+
+    /// The profile `[p]` with `options`.
+    fn profile_with(options: &str) -> (tempfile::TempDir, Profile) {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("koji.conf");
+        std::fs::write(
+            &file,
+            format!("[p]\nserver = https://p.example/kojihub\n{options}\n"),
+        )
+        .unwrap();
+        let sources = ConfigSources::new(dir.path().join("none.d"), file, None);
+        let profile = Config::load(&sources).unwrap().profile("p").unwrap();
+        (dir, profile)
+    }
+
+    #[test]
+    fn noauth_from_the_command_line_or_the_profile_skips_the_login() {
+        let (_d, plain) = profile_with("");
+        assert_eq!(anonymous_reason(false, &plain), None);
+        assert_eq!(anonymous_reason(true, &plain), Some("--noauth"));
+        let (_d, noauth) = profile_with("authtype = noauth");
+        assert!(anonymous_reason(false, &noauth).unwrap().contains("noauth"));
+        for authtype in ["ssl", "kerberos", "password"] {
+            let (_d, p) = profile_with(&format!("authtype = {authtype}"));
+            assert_eq!(anonymous_reason(false, &p), None, "{authtype}");
+        }
+    }
+
+    #[test]
+    fn only_an_ssl_or_unset_authtype_may_use_the_certificate() {
+        for (options, uses) in [
+            ("", true),
+            ("authtype = ssl", true),
+            ("authtype = kerberos", false),
+            ("authtype = password", false),
+            ("authtype = noauth", false),
+            ("authtype = SSL", false),
+        ] {
+            let (_d, p) = profile_with(options);
+            assert_eq!(login_may_use_cert(&p), uses, "{options:?}");
+        }
     }
 
     #[test]

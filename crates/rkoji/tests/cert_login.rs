@@ -1,6 +1,6 @@
-//! `rkoji whoami` with a client certificate, end to end: the binary →
-//! real Apache (mod_ssl, Koji's stock layout, the test PKI) → koji-testhub,
-//! which trusts the identity Apache vouches for.
+//! `rkoji whoami` and `rkoji call` with a client certificate, end to end:
+//! the binary → real Apache (mod_ssl, Koji's stock layout, the test PKI) →
+//! koji-testhub, which trusts the identity Apache vouches for.
 #![allow(clippy::unwrap_used)]
 
 mod support;
@@ -140,4 +140,79 @@ fn certificate_problems_exit_3_and_say_what_to_check() {
     );
     run(tls.env.rkoji_profile("stranger", &["whoami"]), None)
         .fails(3, &stranger.display().to_string());
+}
+
+#[test]
+fn call_logs_in_with_the_certificate_and_logs_out() {
+    let tls = start();
+    let cert = tls.pki.client("alice", KeyKind::RsaPkcs8).unwrap();
+    // No authtype: an existing `cert` file means a certificate login, as
+    // koji picks it.
+    tls.profile(
+        "cert",
+        &format!(
+            "cert = {}\nserverca = {}",
+            cert.display(),
+            tls.pki.ca_cert().display()
+        ),
+    );
+    let r = run(
+        tls.env
+            .rkoji_profile("cert", &["-vv", "--json", "call", "getLoggedInUser"]),
+        None,
+    )
+    .ok();
+    let got = r.json();
+    let alice = &dataset("users")["2"];
+    for key in ["id", "name", "status", "usertype"] {
+        assert_eq!(got[key], alice[key], "{key}");
+    }
+    // getLoggedInUser's authtype 2: a certificate login.
+    assert_eq!(got["authtype"], 2);
+    assert!(!r.stderr.contains("warning"), "{}", r.stderr);
+    assert_eq!(
+        session_keys(&r.stderr),
+        Vec::<String>::new(),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("PRIVATE KEY"));
+    let ids = tls.env.hub().session_ids();
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    let methods: Vec<String> = tls
+        .env
+        .hub()
+        .session_calls(ids[0])
+        .into_iter()
+        .map(|c| c.method)
+        .collect();
+    assert_eq!(methods, ["getLoggedInUser", "logout"]);
+
+    // A certificate that cannot be used fails the call (exit 3) instead of
+    // going anonymous; with --noauth it is not even loaded.
+    let mismatched = tls.pki.mismatched_client("alice").unwrap();
+    tls.profile(
+        "mismatch",
+        &format!(
+            "cert = {}\nserverca = {}",
+            mismatched.display(),
+            tls.pki.ca_cert().display()
+        ),
+    );
+    run(
+        tls.env
+            .rkoji_profile("mismatch", &["call", "getLoggedInUser"]),
+        None,
+    )
+    .fails(3, &mismatched.display().to_string());
+    let r = run(
+        tls.env.rkoji_profile(
+            "mismatch",
+            &["--noauth", "--json", "call", "getLoggedInUser"],
+        ),
+        None,
+    )
+    .ok();
+    assert!(r.json().is_null(), "{}", r.stdout);
+    assert_eq!(tls.env.hub().session_ids().len(), 1, "no new session");
 }
