@@ -18,6 +18,10 @@ pub(crate) struct Failure {
     pub(crate) hint: Option<String>,
 }
 
+/// The hint for a fault that says the call needs a login or a permission.
+const LOGIN_HINT: &str = "the call needs a login (with that permission): `rkoji whoami` shows \
+                          whether the profile logs you in, and as whom";
+
 impl Failure {
     /// A usage error (exit 2).
     pub(crate) fn usage(message: impl Into<String>) -> Self {
@@ -60,8 +64,10 @@ impl Failure {
                 Some(koji_client::FaultKind::ParameterError) => {
                     Some("check the method's arguments: `rkoji call system.methodHelp METHOD` shows them".to_owned())
                 }
-                Some(kind) if kind.is_auth_error() => {
-                    Some("log in again (`rkoji whoami`) or check the profile's authtype".to_owned())
+                Some(kind)
+                    if kind.is_auth_error() || kind == koji_client::FaultKind::ActionNotAllowed =>
+                {
+                    Some(LOGIN_HINT.to_owned())
                 }
                 _ => None,
             };

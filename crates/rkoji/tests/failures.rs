@@ -50,6 +50,17 @@ fn hub_faults_exit_1_with_a_hint() {
         },
     ));
     run(env.rkoji(&["build", "3"]), None).fails(1, "the database is on fire");
+    // A permission fault (ActionNotAllowed, an auth error) points at the login.
+    env.hub().add_fault(FaultRule::method(
+        "createTag",
+        Action::Fault {
+            code: 1004,
+            string: "admin permission required".into(),
+        },
+    ));
+    let r =
+        run(env.rkoji(&["call", "createTag", "f99"]), None).fails(1, "admin permission required");
+    assert!(r.stderr.contains("rkoji whoami"), "{}", r.stderr);
 }
 
 #[test]
