@@ -5,9 +5,7 @@ mod support;
 
 use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use koji_xmlrpc::{ArrayStreamDecoder, Value, decode_response};
-use quick_xml::events::Event;
-use quick_xml::reader::Reader;
+use koji_xmlrpc::{Value, decode_response};
 use support::Build;
 
 const BUILDS: usize = 5000;
@@ -40,17 +38,6 @@ impl Measurement for ThreadCpuTime {
     }
 }
 
-fn bare_quick_xml(doc: &[u8]) -> usize {
-    let mut r = Reader::from_reader(doc);
-    let mut n = 0;
-    loop {
-        match r.read_event().unwrap() {
-            Event::Eof => return n,
-            _ => n += 1,
-        }
-    }
-}
-
 fn decode(c: &mut Criterion<ThreadCpuTime>) {
     let doc = support::list_builds_response(BUILDS);
     std::fs::write(support::data_dir().join("listbuilds-5000.xml"), &doc).unwrap();
@@ -58,7 +45,7 @@ fn decode(c: &mut Criterion<ThreadCpuTime>) {
     g.throughput(Throughput::Bytes(doc.len() as u64));
     g.sample_size(20);
     g.bench_function("quick-xml bare event loop", |b| {
-        b.iter(|| bare_quick_xml(&doc))
+        b.iter(|| support::bare_quick_xml(&doc))
     });
     g.bench_function("typed Vec<Build>", |b| {
         b.iter_with_large_drop(|| decode_response::<Vec<Build>>(&doc).unwrap().unwrap())
@@ -81,21 +68,7 @@ fn decode(c: &mut Criterion<ThreadCpuTime>) {
         b.iter_with_large_drop(|| decode_response::<Value>(&doc).unwrap().unwrap())
     });
     g.bench_function("streaming Build (64 KiB chunks)", |b| {
-        b.iter(|| {
-            let mut d = ArrayStreamDecoder::<Build>::new();
-            let mut n = 0;
-            for chunk in doc.chunks(64 * 1024) {
-                d.feed(chunk);
-                while d.next_item().unwrap().is_some() {
-                    n += 1;
-                }
-            }
-            d.finish().unwrap();
-            while d.next_item().unwrap().is_some() {
-                n += 1;
-            }
-            n
-        })
+        b.iter(|| support::stream_builds(&doc))
     });
     g.bench_function("reference decoder (quick-xml, Value)", |b| {
         b.iter_with_large_drop(|| {

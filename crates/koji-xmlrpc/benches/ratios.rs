@@ -21,25 +21,12 @@ use std::process::Command;
 use std::time::Duration;
 
 use cpu_time::ThreadTime;
-use koji_xmlrpc::{ArrayStreamDecoder, Value, decode_response};
-use quick_xml::events::Event;
-use quick_xml::reader::Reader;
+use koji_xmlrpc::{Value, decode_response};
 use support::{Build, BuildRef};
 
 const BUILDS: usize = 5000;
 /// Runs of each case per round; the fastest counts.
 const REPEAT: usize = 3;
-
-fn bare_quick_xml(doc: &[u8]) -> usize {
-    let mut r = Reader::from_reader(doc);
-    let mut n = 0;
-    loop {
-        match r.read_event().unwrap() {
-            Event::Eof => return n,
-            _ => n += 1,
-        }
-    }
-}
 
 /// CPU time of `decode`, not counting the drop of what it returns; and the drop's time.
 fn timed<T>(decode: impl FnOnce() -> T) -> (Duration, Duration) {
@@ -51,26 +38,12 @@ fn timed<T>(decode: impl FnOnce() -> T) -> (Duration, Duration) {
     (took, t.elapsed())
 }
 
-fn stream(doc: &[u8]) -> usize {
-    let mut d = ArrayStreamDecoder::<Build>::new();
-    let mut n = 0;
-    for chunk in doc.chunks(64 * 1024) {
-        d.feed(chunk);
-        while d.next_item().unwrap().is_some() {
-            n += 1;
-        }
-    }
-    d.finish().unwrap();
-    while d.next_item().unwrap().is_some() {
-        n += 1;
-    }
-    n
-}
-
 type Case = (&'static str, fn(&[u8]) -> (Duration, Duration));
 
 const CASES: [Case; 6] = [
-    ("quick-xml bare event loop", |d| timed(|| bare_quick_xml(d))),
+    ("quick-xml bare event loop", |d| {
+        timed(|| support::bare_quick_xml(d))
+    }),
     ("typed Vec<Build> (owned String)", |d| {
         timed(|| decode_response::<Vec<Build>>(d).unwrap().unwrap())
     }),
@@ -87,7 +60,9 @@ const CASES: [Case; 6] = [
     ("Value", |d| {
         timed(|| decode_response::<Value>(d).unwrap().unwrap())
     }),
-    ("streaming Build, 64 KiB chunks", |d| timed(|| stream(d))),
+    ("streaming Build, 64 KiB chunks", |d| {
+        timed(|| support::stream_builds(d))
+    }),
 ];
 
 fn python() -> Option<PathBuf> {

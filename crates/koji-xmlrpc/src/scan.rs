@@ -150,6 +150,25 @@ fn word_special(x: u64) -> bool {
     (eq(b'<') | eq(b'&') | eq(b']') | below_space | (x & HI)) != 0
 }
 
+/// The end of the run of plain character data (nothing [`word_special`] flags) that
+/// starts at `i`: eight bytes at a time, then byte by byte.
+#[inline(always)]
+fn plain_run(b: &[u8], mut i: usize) -> usize {
+    while let Some(w) = b.get(i..i + 8).and_then(|c| <[u8; 8]>::try_from(c).ok()) {
+        if word_special(u64::from_le_bytes(w)) {
+            break;
+        }
+        i += 8;
+    }
+    while let Some(&c) = b.get(i) {
+        if CLASS[c as usize] != PLAIN {
+            break;
+        }
+        i += 1;
+    }
+    i
+}
+
 fn name_byte(c: u8) -> bool {
     !(is_ws(c) || c == b'/' || c == b'>')
 }
@@ -321,19 +340,7 @@ impl<'s> Scanner<'s> {
         // The common case inline: plain ASCII up to a tag.
         let b = self.b;
         let start = self.pos;
-        let mut i = start;
-        while let Some(w) = b.get(i..i + 8).and_then(|c| <[u8; 8]>::try_from(c).ok()) {
-            if word_special(u64::from_le_bytes(w)) {
-                break;
-            }
-            i += 8;
-        }
-        while let Some(&c) = b.get(i) {
-            if CLASS[c as usize] != PLAIN {
-                break;
-            }
-            i += 1;
-        }
+        let i = plain_run(b, start);
         if b.get(i) == Some(&b'<') && !matches!(b.get(i + 1), Some(b'!' | b'?')) {
             self.pos = i;
             return Ok(Text::Range(start, i));
@@ -351,18 +358,7 @@ impl<'s> Scanner<'s> {
         let mut run = start;
         let mut owned: Option<String> = None;
         loop {
-            while let Some(w) = b.get(i..i + 8).and_then(|c| <[u8; 8]>::try_from(c).ok()) {
-                if word_special(u64::from_le_bytes(w)) {
-                    break;
-                }
-                i += 8;
-            }
-            while let Some(&c) = b.get(i) {
-                if CLASS[c as usize] != PLAIN {
-                    break;
-                }
-                i += 1;
-            }
+            i = plain_run(b, i);
             let Some(&c) = b.get(i) else {
                 break;
             };

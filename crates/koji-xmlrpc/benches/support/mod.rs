@@ -181,3 +181,34 @@ pub fn encode_multicall(calls: &[(&str, Vec<Value>)]) -> Vec<u8> {
     }
     m.finish()
 }
+
+/// The baseline of the decoding benchmarks: a bare quick-xml event loop over the
+/// document (`read_event` until `Eof`, nothing decoded); returns the number of events.
+pub fn bare_quick_xml(doc: &[u8]) -> usize {
+    let mut r = quick_xml::reader::Reader::from_reader(doc);
+    let mut n = 0;
+    loop {
+        match r.read_event().unwrap() {
+            quick_xml::events::Event::Eof => return n,
+            _ => n += 1,
+        }
+    }
+}
+
+/// Decodes the builds of a `listBuilds` response one at a time, fed in 64 KiB chunks as
+/// they would arrive from the network; returns how many there were.
+pub fn stream_builds(doc: &[u8]) -> usize {
+    let mut d = koji_xmlrpc::ArrayStreamDecoder::<Build>::new();
+    let mut n = 0;
+    for chunk in doc.chunks(64 * 1024) {
+        d.feed(chunk);
+        while d.next_item().unwrap().is_some() {
+            n += 1;
+        }
+    }
+    d.finish().unwrap();
+    while d.next_item().unwrap().is_some() {
+        n += 1;
+    }
+    n
+}
