@@ -5,9 +5,8 @@
 
 mod support;
 
-use koji_testenv::apache::{Apache, ApacheConfig, IdentityHeaders};
+use koji_testenv::apache::{Apache, ApacheConfig};
 use koji_testenv::pki::{KeyKind, Pki};
-use koji_testhub::TestHub;
 use support::{Env, dataset, run, session_keys};
 
 struct Tls {
@@ -18,14 +17,7 @@ struct Tls {
 }
 
 fn start() -> Tls {
-    let headers = IdentityHeaders::default();
-    let env = Env::start_with(
-        TestHub::builder()
-            .trusted_cert_header(&headers.client_dn)
-            .trusted_remote_user_header(&headers.remote_user)
-            .login_creates_user(false),
-        "authtype = noauth\n",
-    );
+    let env = Env::start_behind_apache();
     let dir = tempfile::tempdir().unwrap();
     let pki = Pki::generate(&dir.path().join("pki")).unwrap();
     let apache = Apache::start(
@@ -179,14 +171,10 @@ fn call_logs_in_with_the_certificate_and_logs_out() {
     assert!(!r.stderr.contains("PRIVATE KEY"));
     let ids = tls.env.hub().session_ids();
     assert_eq!(ids.len(), 1, "{ids:?}");
-    let methods: Vec<String> = tls
-        .env
-        .hub()
-        .session_calls(ids[0])
-        .into_iter()
-        .map(|c| c.method)
-        .collect();
-    assert_eq!(methods, ["getLoggedInUser", "logout"]);
+    assert_eq!(
+        tls.env.session_methods(ids[0]),
+        ["getLoggedInUser", "logout"]
+    );
 
     // A certificate that cannot be used fails the call (exit 3) instead of
     // going anonymous; with --noauth it is not even loaded.

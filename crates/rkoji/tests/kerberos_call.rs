@@ -10,10 +10,9 @@ mod support;
 use std::path::PathBuf;
 
 use assert_cmd::Command;
-use koji_testenv::apache::{Apache, ApacheConfig, IdentityHeaders};
+use koji_testenv::apache::{Apache, ApacheConfig};
 use koji_testenv::kdc::{DEFAULT_PASSWORD, Kdc};
 use koji_testenv::pki::Pki;
-use koji_testhub::TestHub;
 use support::{Env, dataset, run, session_keys};
 
 const REALM: &str = "KOJI.TEST";
@@ -30,14 +29,7 @@ struct Realm {
 
 impl Realm {
     fn start() -> Realm {
-        let headers = IdentityHeaders::default();
-        let env = Env::start_with(
-            TestHub::builder()
-                .trusted_cert_header(&headers.client_dn)
-                .trusted_remote_user_header(&headers.remote_user)
-                .login_creates_user(false),
-            "authtype = noauth\n",
-        );
+        let env = Env::start_behind_apache();
         let dir = tempfile::tempdir().unwrap();
         let kdc = Kdc::start(&dir.path().join("kdc"), REALM).unwrap();
         kdc.add_user("alice", DEFAULT_PASSWORD).unwrap();
@@ -111,14 +103,10 @@ fn call_logs_in_with_a_kerberos_ticket_and_logs_out() {
     );
     let ids = realm.env.hub().session_ids();
     assert_eq!(ids.len(), 1, "{ids:?}");
-    let methods: Vec<String> = realm
-        .env
-        .hub()
-        .session_calls(ids[0])
-        .into_iter()
-        .map(|c| c.method)
-        .collect();
-    assert_eq!(methods, ["getLoggedInUser", "logout"]);
+    assert_eq!(
+        realm.env.session_methods(ids[0]),
+        ["getLoggedInUser", "logout"]
+    );
 }
 
 #[test]

@@ -51,6 +51,30 @@ impl Env {
         }
     }
 
+    /// A hub behind koji-testenv's Apache: it trusts the identity headers
+    /// Apache sets after a certificate or Kerberos login, and creates no
+    /// user at login. The `[testhub]` profile (straight to the hub) is
+    /// `authtype = noauth`.
+    pub fn start_behind_apache() -> Env {
+        let headers = koji_testenv::apache::IdentityHeaders::default();
+        Env::start_with(
+            TestHub::builder()
+                .trusted_cert_header(&headers.client_dn)
+                .trusted_remote_user_header(&headers.remote_user)
+                .login_creates_user(false),
+            "authtype = noauth\n",
+        )
+    }
+
+    /// The methods called on hub session `id`, in order.
+    pub fn session_methods(&self, id: i64) -> Vec<String> {
+        self.hub()
+            .session_calls(id)
+            .into_iter()
+            .map(|c| c.method)
+            .collect()
+    }
+
     pub fn hub(&self) -> &RunningHub {
         self.hub.as_ref().unwrap()
     }
