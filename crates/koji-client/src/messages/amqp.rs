@@ -61,7 +61,7 @@ use lapin::types::{AMQPValue, FieldTable, ShortString};
 use lapin::{Connection, ConnectionProperties, Consumer};
 use serde_json::{Map, Number, Value};
 
-use super::consumer::{Backoff, TlsConfig, log_bad_message};
+use super::consumer::{Backoff, TlsConfig, log_bad_message, reconnect};
 use super::{KojiEvent, MessageError, RABBITMQ_APP_PROPERTIES_HEADER, amqp_value, parse};
 
 /// Where to connect, and what to consume.
@@ -451,29 +451,20 @@ pub fn consume(config: AmqpConfig) -> Result<impl Stream<Item = KojiEvent> + Sen
 async fn next_event(state: &mut State) -> KojiEvent {
     loop {
         let Some(live) = state.live.as_mut() else {
-            if state.failures > 0 {
-                tokio::time::sleep(state.config.backoff.delay(state.failures - 1)).await;
-            }
-            let attempt = tokio::time::timeout(
-                state.config.connect_timeout,
-                open(&state.config, &state.tls),
+            let config = &state.config;
+            let url = redact_url(&config.url);
+            state.live = reconnect(
+                &config.backoff,
+                &mut state.failures,
+                config.connect_timeout,
+                open(config, &state.tls),
+                AmqpError::Timeout,
+                "amqp",
+                &url,
             )
-            .await
-            .unwrap_or(Err(AmqpError::Timeout));
-            match attempt {
-                Ok(live) => {
-                    tracing::info!(url = %redact_url(&state.config.url), "AMQP consumer connected");
-                    state.live = Some(live);
-                }
-                Err(error) => {
-                    state.failures = state.failures.saturating_add(1);
-                    tracing::warn!(
-                        url = %redact_url(&state.config.url),
-                        %error,
-                        failures = state.failures,
-                        "AMQP connection failed; retrying"
-                    );
-                }
+            .await;
+            if state.live.is_some() {
+                tracing::info!(%url, "AMQP consumer connected");
             }
             continue;
         };

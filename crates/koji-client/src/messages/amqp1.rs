@@ -53,7 +53,7 @@ use openssl::ssl::SslConnector;
 use serde_json::{Map, Value};
 use tokio::net::TcpStream;
 
-use super::consumer::{Backoff, TlsConfig, log_bad_message};
+use super::consumer::{Backoff, TlsConfig, log_bad_message, reconnect};
 use super::{KojiEvent, parse};
 
 /// Where to connect and what to read.
@@ -395,30 +395,20 @@ pub fn receive(config: Amqp1Config) -> Result<impl Stream<Item = KojiEvent> + Se
 async fn next_event(state: &mut State) -> KojiEvent {
     loop {
         let Some(live) = state.live.as_mut() else {
-            if state.failures > 0 {
-                tokio::time::sleep(state.config.backoff.delay(state.failures - 1)).await;
-            }
             state.links += 1;
-            let attempt = tokio::time::timeout(
-                state.config.connect_timeout,
-                open(&state.config, state.tls.as_ref(), state.links),
+            let config = &state.config;
+            state.live = reconnect(
+                &config.backoff,
+                &mut state.failures,
+                config.connect_timeout,
+                open(config, state.tls.as_ref(), state.links),
+                Amqp1Error::Timeout,
+                "amqp1",
+                &config.source,
             )
-            .await
-            .unwrap_or(Err(Amqp1Error::Timeout));
-            match attempt {
-                Ok(live) => {
-                    tracing::info!(source = %state.config.source, "AMQP 1.0 receiver attached");
-                    state.live = Some(live);
-                }
-                Err(error) => {
-                    state.failures = state.failures.saturating_add(1);
-                    tracing::warn!(
-                        source = %state.config.source,
-                        %error,
-                        failures = state.failures,
-                        "AMQP 1.0 connection failed; retrying"
-                    );
-                }
+            .await;
+            if state.live.is_some() {
+                tracing::info!(source = %config.source, "AMQP 1.0 receiver attached");
             }
             continue;
         };

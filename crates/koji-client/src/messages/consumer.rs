@@ -175,6 +175,42 @@ impl TlsConfig {
     }
 }
 
+/// One connection attempt of a consumer that has lost (or never had) its
+/// connection: waits out the backoff after `failures` failures in a row,
+/// then runs `open` for at most `timeout` (`timed_out` is the error when it
+/// takes longer). A failure is counted in `failures` and logged as a
+/// warning naming `transport` and `broker`; the caller tries again.
+pub(super) async fn reconnect<C, E: std::fmt::Display>(
+    backoff: &Backoff,
+    failures: &mut u32,
+    timeout: Duration,
+    open: impl std::future::Future<Output = Result<C, E>>,
+    timed_out: E,
+    transport: &str,
+    broker: &str,
+) -> Option<C> {
+    if *failures > 0 {
+        tokio::time::sleep(backoff.delay(*failures - 1)).await;
+    }
+    match tokio::time::timeout(timeout, open)
+        .await
+        .unwrap_or(Err(timed_out))
+    {
+        Ok(conn) => Some(conn),
+        Err(error) => {
+            *failures = failures.saturating_add(1);
+            tracing::warn!(
+                transport,
+                broker,
+                %error,
+                failures = *failures,
+                "connecting to the broker failed; retrying"
+            );
+            None
+        }
+    }
+}
+
 /// Logs a message that could not be parsed; the stream goes on.
 pub(super) fn log_bad_message(transport: &str, topic: Option<&str>, error: &super::MessageError) {
     tracing::warn!(

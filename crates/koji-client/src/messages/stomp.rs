@@ -48,7 +48,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 pub use super::consumer::TlsConfig;
-use super::consumer::{Backoff, log_bad_message};
+use super::consumer::{Backoff, log_bad_message, reconnect};
 use super::frame::{Decoded, FrameError, StompFrame};
 use super::{KojiEvent, parse_stomp};
 
@@ -440,35 +440,25 @@ pub fn subscribe(config: StompConfig) -> Result<impl Stream<Item = KojiEvent> + 
 async fn next_event(state: &mut State) -> KojiEvent {
     loop {
         let Some(conn) = state.conn.as_mut() else {
-            if state.failures > 0 {
-                tokio::time::sleep(state.config.backoff.delay(state.failures - 1)).await;
-            }
-            let attempt = tokio::time::timeout(
-                state.config.connect_timeout,
-                open(&state.config, state.tls.as_ref()),
+            let config = &state.config;
+            let broker = format!("{}:{}", config.host, config.port);
+            state.conn = reconnect(
+                &config.backoff,
+                &mut state.failures,
+                config.connect_timeout,
+                open(config, state.tls.as_ref()),
+                StompError::Timeout("connecting"),
+                "stomp",
+                &broker,
             )
-            .await
-            .unwrap_or(Err(StompError::Timeout("connecting")));
-            match attempt {
-                Ok(conn) => {
-                    tracing::info!(
-                        host = %state.config.host,
-                        port = state.config.port,
-                        version = %conn.version,
-                        "STOMP subscriber connected"
-                    );
-                    state.conn = Some(conn);
-                }
-                Err(error) => {
-                    state.failures = state.failures.saturating_add(1);
-                    tracing::warn!(
-                        host = %state.config.host,
-                        port = state.config.port,
-                        %error,
-                        failures = state.failures,
-                        "STOMP connection failed; retrying"
-                    );
-                }
+            .await;
+            if let Some(conn) = &state.conn {
+                tracing::info!(
+                    host = %config.host,
+                    port = config.port,
+                    version = %conn.version,
+                    "STOMP subscriber connected"
+                );
             }
             continue;
         };
