@@ -244,17 +244,14 @@ fn watch_stomp_prints_a_summary_line_per_protonmsg_message_and_stops_on_ctrl_c()
     running.interrupt();
 }
 
-#[test]
-fn watch_amqp_prints_json_lines_of_the_chosen_types_then_stops_at_count() {
-    let _serial = one_broker_at_a_time();
-    // AMQP 0-9-1 from a durable queue that already holds every recorded
-    // message (published as protonmsg does): --type keeps builds and tags,
-    // --count ends the run.
+/// A broker with a durable queue `queue`, bound to `koji.#`, that already
+/// holds every recorded message (published as protonmsg does); and those
+/// messages.
+fn queue_holding_every_message(queue: &str) -> (RabbitMq, Vec<Recorded>) {
     let proton = proton_python();
     let setup = venv_python();
     let messages = recorded();
     let broker = RabbitMq::start();
-    let queue = "rkoji-watch-test";
     publish(
         &setup,
         "declare",
@@ -264,6 +261,17 @@ fn watch_amqp_prints_json_lines_of_the_chosen_types_then_stops_at_count() {
     let url = format!("amqp://127.0.0.1:{}", broker.amqp_port);
     let batch: Vec<Value> = messages.iter().map(Recorded::as_proton).collect();
     publish(&proton, "proton", &url, &batch);
+    (broker, messages)
+}
+
+#[test]
+fn watch_amqp_prints_json_lines_of_the_chosen_types_then_stops_at_count() {
+    let _serial = one_broker_at_a_time();
+    // AMQP 0-9-1 from a durable queue that already holds every recorded
+    // message (published as protonmsg does): --type keeps builds and tags,
+    // --count ends the run.
+    let queue = "rkoji-watch-test";
+    let (broker, messages) = queue_holding_every_message(queue);
 
     let wanted: Vec<&Recorded> = messages
         .iter()
@@ -353,20 +361,8 @@ fn watch_amqp1_reads_a_queue_and_names_task_owners_through_the_hub() {
     // AMQP 1.0 from a durable queue holding every recorded message; the
     // messages give task owners as ids, which rkoji looks up on the hub
     // (koji-testhub serving the data set the messages were recorded with).
-    let proton = proton_python();
-    let setup = venv_python();
-    let messages = recorded();
-    let broker = RabbitMq::start();
     let queue = "rkoji-watch-amqp1-test";
-    publish(
-        &setup,
-        "declare",
-        &broker.amqp_url(),
-        &[json!({"queue": queue, "bindings": ["koji.#"]})],
-    );
-    let url = format!("amqp://127.0.0.1:{}", broker.amqp_port);
-    let batch: Vec<Value> = messages.iter().map(Recorded::as_proton).collect();
-    publish(&proton, "proton", &url, &batch);
+    let (broker, messages) = queue_holding_every_message(queue);
 
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let hub = runtime
