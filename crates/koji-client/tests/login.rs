@@ -15,7 +15,7 @@ use koji_client::config::AuthType;
 use koji_client::{Connection, FaultKind};
 use koji_testenv::pki::KeyKind;
 use koji_testhub::{Action, FaultRule};
-use login_env::{Env, LogBuffer, find_session_keys, hub_builder};
+use login_env::{Env, LogBuffer, hub_builder};
 
 fn assert_strictly_increasing(hub: &koji_testhub::RunningHub, session: i64) -> usize {
     let calls = hub.session_calls(session);
@@ -472,7 +472,7 @@ async fn nothing_secret_in_logs_errors_or_debug_output() {
         all.contains("logged in"),
         "the logs were not captured: {all}"
     );
-    let keys = find_session_keys(&all);
+    let keys = koji_testenv::session_keys(&all);
     assert!(keys.is_empty(), "session keys in the output: {keys:?}");
     let key_file = std::fs::read_to_string(&cert).unwrap();
     for line in key_file

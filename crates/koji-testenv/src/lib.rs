@@ -96,3 +96,47 @@ pub(crate) fn make_world_readable(path: &Path) -> Result<()> {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
         .map_err(|e| Error::io(format!("chmod {}", path.display()), e))
 }
+
+/// Finds what looks like a Koji session key (`<user id>-<19 letters or
+/// digits>`) in `text`: the tests that check that no key reaches output,
+/// logs or errors search with it.
+pub fn session_keys(text: &str) -> Vec<String> {
+    let bytes = text.as_bytes();
+    let mut found = Vec::new();
+    for (i, &b) in bytes.iter().enumerate() {
+        if b != b'-' || i == 0 {
+            continue;
+        }
+        let digits_start = bytes[..i]
+            .iter()
+            .rposition(|c| !c.is_ascii_digit())
+            .map_or(0, |p| p + 1);
+        if digits_start == i {
+            continue;
+        }
+        let alnum = bytes[i + 1..]
+            .iter()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .count();
+        if alnum == 19 {
+            found.push(text[digits_start..i + 20].to_owned());
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::session_keys;
+
+    #[test]
+    fn session_keys_are_found_wherever_they_stand() {
+        let text = "session-key=12-5NZbMXF9tRFaaTwT6ag, then 7-abcdefghij012345678 ok";
+        assert_eq!(
+            session_keys(text),
+            ["12-5NZbMXF9tRFaaTwT6ag", "7-abcdefghij012345678"]
+        );
+        // Not a key: no user id, or a tail of another length.
+        assert!(session_keys("x-5NZbMXF9tRFaaTwT6ag 3-short 4-5NZbMXF9tRFaaTwT6agAB").is_empty());
+    }
+}

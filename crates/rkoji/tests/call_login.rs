@@ -6,9 +6,10 @@
 
 mod support;
 
+use koji_testenv::session_keys;
 use koji_testhub::TestHub;
 use serde_json::Value;
-use support::{Env, Run, dataset, run, session_keys};
+use support::{Env, Run, dataset, run};
 
 const PASSWORD_PROFILE: &str = "authtype = password\nuser = carol\npassword = carol-password\n";
 

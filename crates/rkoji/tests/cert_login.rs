@@ -7,7 +7,8 @@ mod support;
 
 use koji_testenv::apache::{Apache, ApacheConfig};
 use koji_testenv::pki::{KeyKind, Pki};
-use support::{Env, dataset, run, session_keys};
+use koji_testenv::session_keys;
+use support::{Env, dataset, run};
 
 struct Tls {
     env: Env,

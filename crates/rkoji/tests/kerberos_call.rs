@@ -13,7 +13,8 @@ use assert_cmd::Command;
 use koji_testenv::apache::{Apache, ApacheConfig};
 use koji_testenv::kdc::{DEFAULT_PASSWORD, Kdc};
 use koji_testenv::pki::Pki;
-use support::{Env, dataset, run, session_keys};
+use koji_testenv::session_keys;
+use support::{Env, dataset, run};
 
 const REALM: &str = "KOJI.TEST";
 

@@ -4,8 +4,9 @@
 
 mod support;
 
+use koji_testenv::session_keys;
 use koji_testhub::TestHub;
-use support::{Env, dataset, run, session_keys};
+use support::{Env, dataset, run};
 
 fn password_hub() -> Env {
     Env::start_with(

@@ -110,31 +110,3 @@ impl std::io::Write for LogBuffer {
         Ok(())
     }
 }
-
-/// Finds things that look like Koji session keys (`<user id>-<19 letters or
-/// digits>`) in `text`.
-pub fn find_session_keys(text: &str) -> Vec<String> {
-    let bytes = text.as_bytes();
-    let mut found = Vec::new();
-    for (i, &b) in bytes.iter().enumerate() {
-        if b != b'-' || i == 0 {
-            continue;
-        }
-        let digits_start = bytes[..i]
-            .iter()
-            .rposition(|c| !c.is_ascii_digit())
-            .map_or(0, |p| p + 1);
-        if digits_start == i {
-            continue;
-        }
-        let tail = &bytes[i + 1..];
-        let alnum = tail
-            .iter()
-            .take_while(|c| c.is_ascii_alphanumeric())
-            .count();
-        if alnum == 19 {
-            found.push(text[digits_start..i + 20].to_owned());
-        }
-    }
-    found
-}

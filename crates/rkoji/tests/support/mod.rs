@@ -229,24 +229,3 @@ pub fn from_epoch(secs: &Value) -> jiff::Timestamp {
     let secs = secs.as_f64().unwrap();
     jiff::Timestamp::from_microsecond((secs * 1e6).round() as i64).unwrap()
 }
-
-/// Finds things that look like Koji session keys (`<digits>-<19 letters or
-/// digits>`) in `text`.
-pub fn session_keys(text: &str) -> Vec<String> {
-    let bytes = text.as_bytes();
-    let mut found = Vec::new();
-    for (i, &b) in bytes.iter().enumerate() {
-        if b != b'-' || i == 0 || !bytes[i - 1].is_ascii_digit() {
-            continue;
-        }
-        let tail = &bytes[i + 1..];
-        let alnum = tail
-            .iter()
-            .take_while(|c| c.is_ascii_alphanumeric())
-            .count();
-        if alnum == 19 {
-            found.push(text[i + 1..i + 20].to_owned());
-        }
-    }
-    found
-}
