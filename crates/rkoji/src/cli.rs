@@ -130,7 +130,7 @@ pub(crate) enum Command {
     Whoami,
     /// Follow the message bus: one line per build, task, tag, package,
     /// repo, sign, import or promote event (JSON lines with --json).
-    Watch(crate::watch::WatchArgs),
+    Watch(crate::commands::watch::WatchArgs),
     /// The profiles found, and the files they come from.
     Profiles,
     /// Print shell completions for SHELL to stdout.
