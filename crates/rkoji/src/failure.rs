@@ -1,6 +1,6 @@
 //! What went wrong, the exit code it maps to, and what to try.
 
-use koji_client::config::ConfigError;
+use koji_client::config::{ConfigError, Profile};
 
 /// Exit status for a hub fault or an object that does not exist.
 pub(crate) const EXIT_FAULT: u8 = 1;
@@ -57,8 +57,10 @@ impl Failure {
     }
 
     /// A library error: faults exit 1, arguments that cannot be encoded
-    /// exit 2, transport and TLS problems exit 3.
-    pub(crate) fn from_client(e: &koji_client::Error, server: &str) -> Self {
+    /// exit 2, transport and TLS problems exit 3. `profile` is the one whose
+    /// hub was called, with `limit` the time limit the call had.
+    pub(crate) fn from_client(e: &koji_client::Error, profile: &Profile, limit: Limit) -> Self {
+        let server = profile.server();
         if e.is_fault() {
             let hint = match e.fault_kind() {
                 Some(koji_client::FaultKind::ParameterError) => {
@@ -89,6 +91,16 @@ impl Failure {
             Some(format!(
                 "check the profile of {server}: its cert, serverca and login settings"
             ))
+        } else if answered_too_slowly(e) {
+            let (setting, secs) = match limit {
+                Limit::Call => ("timeout", profile.timeout_secs()),
+                Limit::Login => ("auth_timeout", profile.auth_timeout_secs()),
+            };
+            Some(format!(
+                "timed out: {server} did not answer in time; raise `{setting}` \
+                 (seconds, now {secs}) in profile [{}]",
+                profile.name()
+            ))
         } else if e.is_connect() || e.is_timeout() {
             Some(format!(
                 "cannot reach {server}: check the network, the profile's `server`, or a proxy (https_proxy)"
@@ -107,4 +119,33 @@ impl Failure {
     pub(crate) fn from_config(e: &ConfigError) -> Self {
         Failure::usage(e.to_string())
     }
+}
+
+/// Which of the profile's time limits a call had.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Limit {
+    /// `timeout`: any call but a login.
+    Call,
+    /// `auth_timeout`: a login.
+    Login,
+}
+
+/// Whether `e` is a time limit that expired with the hub reached: waiting
+/// for its answer, or the call's overall deadline after attempts that did
+/// connect. A timeout while connecting, or a deadline that expired after
+/// attempts that could not connect, is not: the hub was not reached.
+fn answered_too_slowly(e: &koji_client::Error) -> bool {
+    if !e.is_timeout() || e.is_connect() {
+        return false;
+    }
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if s.downcast_ref::<koji_client::Error>()
+            .is_some_and(koji_client::Error::is_connect)
+        {
+            return false;
+        }
+        source = s.source();
+    }
+    true
 }

@@ -101,3 +101,55 @@ fn a_hub_that_drops_the_connection_exits_3() {
     );
     run(env.rkoji(&["build", "3"]), None).fails(3, "rkoji:");
 }
+
+#[test]
+fn a_hub_that_answers_too_slowly_times_out_and_names_the_timeout_setting() {
+    // The hub accepts the connection and reads the request, but never
+    // answers: it was reached, so the hint is about the time limit (the
+    // profile's `timeout`), not about the network.
+    let env = Env::start_with(
+        TestHub::builder().fault(FaultRule::method("getBuild", Action::Stall)),
+        "authtype = noauth\nmax_retries = 0\nanon_retry = false\ntimeout = 1\n",
+    );
+    let r = run(env.rkoji(&["build", "3"]), None).fails(3, "timed out");
+    assert!(r.stderr.contains("`timeout`"), "{}", r.stderr);
+    assert!(r.stderr.contains("[testhub]"), "{}", r.stderr);
+    assert!(!r.stderr.contains("cannot reach"), "{}", r.stderr);
+    assert!(!r.stderr.contains("check the network"), "{}", r.stderr);
+}
+
+#[test]
+fn a_login_that_gets_no_answer_names_the_auth_timeout_setting() {
+    // Logins have their own limit, `auth_timeout`.
+    let env = Env::start_with(
+        TestHub::builder().fault(FaultRule::method("login", Action::Stall)),
+        "authtype = password\nuser = kojiadmin\npassword = secret\n\
+         max_retries = 0\nanon_retry = false\nauth_timeout = 1\n",
+    );
+    let r = run(env.rkoji(&["call", "getBuild", "3"]), None).fails(3, "timed out");
+    assert!(r.stderr.contains("`auth_timeout`"), "{}", r.stderr);
+    assert!(!r.stderr.contains("cannot reach"), "{}", r.stderr);
+}
+
+#[test]
+fn a_hub_that_cannot_be_reached_is_not_called_slow() {
+    // Nothing listens on a port that was free a moment ago.
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("koji.conf");
+    std::fs::write(
+        &config,
+        format!("[closed]\nserver = http://127.0.0.1:{port}/kojihub\nanon_retry = false\n"),
+    )
+    .unwrap();
+    let mut cmd = bare_rkoji(home.path());
+    cmd.arg("-c")
+        .arg(&config)
+        .args(["-p", "closed", "build", "3"]);
+    let r = run(cmd, None).fails(3, "cannot reach");
+    assert!(!r.stderr.contains("timed out"), "{}", r.stderr);
+    assert!(!r.stderr.contains("`timeout`"), "{}", r.stderr);
+}

@@ -12,7 +12,7 @@ use serde_json::json;
 
 use super::login::{self, Login};
 use crate::cli::Global;
-use crate::failure::Failure;
+use crate::failure::{Failure, Limit};
 use crate::format;
 use crate::output::Output;
 
@@ -53,7 +53,7 @@ impl Ctx {
         let builder = login::prepare(builder, &profile, login, global.noauth);
         let koji = builder
             .build()
-            .map_err(|e| Failure::from_client(&e, profile.server()))?;
+            .map_err(|e| Failure::from_client(&e, &profile, Limit::Call))?;
         Ok(Ctx {
             profile,
             koji,
@@ -68,11 +68,16 @@ impl Ctx {
         self.profile.weburl()
     }
 
-    /// Maps a library error to a failure; when the hub cannot be reached,
-    /// names the offline command that runs the same job against
-    /// koji-testhub.
+    /// Maps a library error to a failure; when the hub cannot be reached
+    /// (or is too slow), names the offline command that runs the same job
+    /// against koji-testhub.
     pub(crate) fn fail(&self, e: &koji_client::Error) -> Failure {
-        let failure = Failure::from_client(e, self.profile.server());
+        self.fail_within(e, Limit::Call)
+    }
+
+    /// [`Ctx::fail`] for a call that had the time limit `limit`.
+    pub(crate) fn fail_within(&self, e: &koji_client::Error, limit: Limit) -> Failure {
+        let failure = Failure::from_client(e, &self.profile, limit);
         if failure.code == crate::failure::EXIT_CONNECTION
             && !e.is_tls()
             && (e.is_connect() || e.is_timeout())

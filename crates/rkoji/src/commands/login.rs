@@ -10,7 +10,7 @@ use koji_client::ConnectionBuilder;
 use koji_client::config::{AuthType, Profile};
 
 use super::common::Ctx;
-use crate::failure::Failure;
+use crate::failure::{Failure, Limit};
 
 /// Whether a command logs in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -237,7 +237,7 @@ pub(crate) fn login_failure(ctx: &Ctx, e: &koji_client::Error) -> Failure {
             ctx.profile.name()
         ))
     } else {
-        return ctx.fail(e);
+        return ctx.fail_within(e, Limit::Login);
     };
     Failure {
         code: crate::failure::EXIT_CONNECTION,
