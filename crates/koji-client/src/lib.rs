@@ -69,10 +69,18 @@
 //! chat shows, [`cache::NameCache`] remembers user and tag names, and
 //! [`messages`] reads the hub's bus messages.
 
+// The layers, bottom up (see ARCHITECTURE.md): request → engine → session
+// → auth (login and renewal) → connection (the facade), with api/ and
+// multicall/ on the facade, and pure logic beside them.
 pub mod api;
 pub mod auth;
+mod connection;
+mod engine;
+pub mod multicall;
+mod request;
+mod session;
+
 pub mod cache;
-mod call;
 pub mod config;
 pub mod estimate;
 pub mod messages;
@@ -83,29 +91,28 @@ pub mod web;
 pub use api::BuildRef;
 pub use query::QueryOpts;
 
+/// The former name of [`HubAuthType`], kept so that code written before the
+/// rename still builds (the profile's word is [`config::AuthType`]).
+#[doc(hidden)]
+pub use model::HubAuthType as AuthType;
 pub use model::{
-    AuthType, Build, BuildState, BuildTarget, Channel, Host, IdOrName, ModelError, Package, Repo,
-    RepoState, Tag, Task, TaskDescendents, TaskFault, TaskOutcome, TaskParams, TaskState, User,
-    UserStatus, UserType,
+    Build, BuildState, BuildTarget, Channel, Host, HubAuthType, IdOrName, ModelError, Package,
+    Repo, RepoState, Tag, Task, TaskDescendents, TaskFault, TaskOutcome, TaskParams, TaskState,
+    User, UserStatus, UserType,
 };
-mod connection;
 mod error;
-pub mod multicall;
-mod retry;
-mod session;
 mod tls;
-mod transport;
 mod version;
 
-pub use call::{CallBuilder, CallStream, Endpoint, PreparedCall};
 pub use connection::{
-    Connection, ConnectionBuilder, DEFAULT_AUTH_TIMEOUT, DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_MAX_RESPONSE_SIZE, DEFAULT_TIMEOUT, USER_AGENT,
+    CallBuilder, CallStream, Connection, ConnectionBuilder, DEFAULT_AUTH_TIMEOUT,
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_SIZE, DEFAULT_TIMEOUT, USER_AGENT,
+};
+pub use engine::retry::{
+    DEFAULT_MAX_RETRIES, DEFAULT_OFFLINE_RETRY_INTERVAL, DEFAULT_RETRY_INTERVAL, RetryPolicy,
 };
 pub use error::{Error, FaultKind, Result};
 pub use koji_xmlrpc::{Struct, Value};
 pub use multicall::{Handle, Multicall};
-pub use retry::{
-    DEFAULT_MAX_RETRIES, DEFAULT_OFFLINE_RETRY_INTERVAL, DEFAULT_RETRY_INTERVAL, RetryPolicy,
-};
+pub use request::{Endpoint, PreparedCall};
 pub use version::HubVersion;

@@ -1,5 +1,8 @@
-//! Hub sessions: the id, the secret key, the call number, and how they are
-//! sent with each authenticated call (koji-protocol.md §2.2–2.5).
+//! The session layer (pure state, no I/O): the id, the secret key, the call
+//! number, and how they are sent with each authenticated call
+//! (koji-protocol.md §2.2–2.5). It uses only the request layer: the
+//! credentials of a call go into its [`PreparedCall`]. Logging in and
+//! renewing are the login layer's (`auth/`); the facade runs calls with it.
 //!
 //! - A login answers `{session-id, session-key[, header-auth]}`.
 //! - With `header-auth` (hubs ≥ 1.31) every call carries `Koji-Session-Id`,
@@ -14,11 +17,8 @@
 use std::fmt;
 use std::sync::Mutex;
 
-use crate::FaultKind;
-use crate::auth::LoginMethod;
-use crate::call::PreparedCall;
-use crate::connection::{Connection, Consume};
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::request::PreparedCall;
 
 /// The secret half of a session. Shown as `<redacted>` everywhere.
 #[derive(Clone, PartialEq, Eq)]
@@ -67,6 +67,22 @@ pub(crate) struct Credentials {
     pub(crate) headers: Vec<(&'static str, String)>,
     pub(crate) query: Option<String>,
     pub(crate) callnum: u64,
+}
+
+impl Credentials {
+    /// A copy of `call` carrying these credentials: their headers
+    /// (sensitive) or query string, and their call number. The call counts
+    /// as authenticated.
+    pub(crate) fn apply(&self, call: &PreparedCall) -> Result<PreparedCall> {
+        let mut call = call.clone();
+        for (name, value) in &self.headers {
+            call = call.header(name, value)?;
+        }
+        if let Some(query) = &self.query {
+            call = call.query(query.clone());
+        }
+        Ok(call.call_number(self.callnum).logged_in(true))
+    }
 }
 
 impl fmt::Debug for Credentials {
@@ -176,13 +192,25 @@ impl ActiveSession {
     }
 }
 
-/// The mutable part of a session, behind the slot's lock.
-#[derive(Debug, Default)]
-pub(crate) struct SessionState {
+/// The mutable part of a session, behind the slot's lock. `L` is how the
+/// session was made (the login layer's recipe, kept to renew it the same
+/// way); this layer only stores it.
+#[derive(Debug)]
+pub(crate) struct SessionState<L> {
     pub(crate) active: Option<ActiveSession>,
     /// How the session was made, to renew it the same way.
-    pub(crate) login: Option<LoginMethod>,
+    pub(crate) login: Option<L>,
     pub(crate) exclusive: bool,
+}
+
+impl<L> Default for SessionState<L> {
+    fn default() -> Self {
+        Self {
+            active: None,
+            login: None,
+            exclusive: false,
+        }
+    }
 }
 
 /// The session of a connection and its clones.
@@ -192,22 +220,30 @@ pub(crate) struct SessionState {
 /// a time and in call-number order (tokio's mutex is fair, first come first
 /// served): any number of concurrent callers never causes a SequenceError.
 /// Work meant to run in parallel uses subsessions.
-#[derive(Default)]
-pub(crate) struct SessionSlot {
-    state: tokio::sync::Mutex<SessionState>,
+pub(crate) struct SessionSlot<L> {
+    state: tokio::sync::Mutex<SessionState<L>>,
     /// The session id, readable without waiting for the lock.
     id: Mutex<Option<i64>>,
 }
 
-impl fmt::Debug for SessionSlot {
+impl<L> Default for SessionSlot<L> {
+    fn default() -> Self {
+        Self {
+            state: tokio::sync::Mutex::new(SessionState::default()),
+            id: Mutex::new(None),
+        }
+    }
+}
+
+impl<L> fmt::Debug for SessionSlot<L> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Session").field("id", &self.id()).finish()
     }
 }
 
-impl SessionSlot {
+impl<L> SessionSlot<L> {
     /// A slot holding a fresh session (a subsession).
-    pub(crate) fn new(info: SessionInfo, login: Option<LoginMethod>) -> Self {
+    pub(crate) fn new(info: SessionInfo, login: Option<L>) -> Self {
         let id = info.id;
         Self {
             state: tokio::sync::Mutex::new(SessionState {
@@ -219,7 +255,7 @@ impl SessionSlot {
         }
     }
 
-    pub(crate) async fn lock(&self) -> tokio::sync::MutexGuard<'_, SessionState> {
+    pub(crate) async fn lock(&self) -> tokio::sync::MutexGuard<'_, SessionState<L>> {
         self.state.lock().await
     }
 
@@ -234,72 +270,6 @@ impl SessionSlot {
     pub(crate) fn is_active(&self) -> bool {
         self.id().is_some()
     }
-}
-
-impl Connection {
-    /// A connection sharing this one's settings and pool, with `slot` as
-    /// its session.
-    pub(crate) fn with_session(&self, slot: SessionSlot) -> Connection {
-        Connection {
-            shared: std::sync::Arc::clone(&self.shared),
-            session: std::sync::Arc::new(slot),
-        }
-    }
-
-    /// Sends `call` with the session's credentials when logged in: takes
-    /// the next call number under the session lock, keeps it for every
-    /// retry of the call, and on AuthExpired renews the session once and
-    /// repeats the call with a new number.
-    pub(crate) async fn run_with_session<C: Consume>(
-        &self,
-        call: &PreparedCall,
-        mut consume: C,
-    ) -> Result<C::Output> {
-        if call.bypass_session || !self.session.is_active() {
-            return self.run_raw(call, &mut consume).await;
-        }
-        let mut state = self.session.lock().await;
-        let Some(active) = state.active.as_mut() else {
-            drop(state);
-            return self.run_raw(call, &mut consume).await;
-        };
-        let creds = active.next_call();
-        let first = self
-            .run_raw(&call.with_credentials(&creds)?, &mut consume)
-            .await;
-        let err = match first {
-            Ok(out) => return Ok(out),
-            Err(err) => err,
-        };
-        if err.fault_kind() != Some(FaultKind::AuthExpired) || state.login.is_none() {
-            return Err(explain_retry(err, creds.callnum));
-        }
-        self.renew(&mut state).await.map_err(|renew_err| {
-            renew_err.with_note(format!(
-                "the session expired during {} and could not be renewed",
-                call.method()
-            ))
-        })?;
-        let Some(active) = state.active.as_mut() else {
-            return Err(err);
-        };
-        let creds = active.next_call();
-        self.run_raw(&call.with_credentials(&creds)?, &mut consume)
-            .await
-            .map_err(|e| explain_retry(e, creds.callnum))
-    }
-}
-
-/// A RetryError after more than one attempt means the first attempt's
-/// response was lost after the hub had committed it: say so.
-fn explain_retry(err: Error, callnum: u64) -> Error {
-    if err.fault_kind() == Some(FaultKind::RetryError) && err.attempts() > 1 {
-        let attempts = err.attempts();
-        return err.with_note(format!(
-            "call number {callnum} was sent {attempts} times because a response was lost;              the hub refused to run it again because an earlier attempt had already              committed, so it was not applied twice"
-        ));
-    }
-    err
 }
 
 /// `application/x-www-form-urlencoded` encoding of one value, as Python's

@@ -548,6 +548,14 @@ async fn logged_in_connections_send_chunks_one_at_a_time_in_order() {
     // A scripted server answers each chunk with the echo of its calls; a
     // logged-in connection must use one connection, in chunk order.
     let server = Server::start(Vec::new()).await;
+    // A password login, answered with a session.
+    let session = koji_xmlrpc::encode_response(&Value::Struct(koji_client::Struct::from_iter([
+        ("session-id".to_owned(), Value::Int(1)),
+        ("session-key".to_owned(), Value::String("1-key".into())),
+        ("header-auth".to_owned(), Value::Bool(true)),
+    ])))
+    .unwrap();
+    server.push([Action::Respond(support::xml_response(&session))]);
     for chunk in 0..4 {
         let values: Vec<Value> = (0..3)
             .map(|i| Value::Array(vec![Value::Int(chunk * 3 + i)]))
@@ -556,7 +564,9 @@ async fn logged_in_connections_send_chunks_one_at_a_time_in_order() {
         server.push([Action::Respond(support::xml_response(&body))]);
     }
     let koji = quick(&server.url()).build().unwrap();
-    koji.set_logged_in(true);
+    koji.login_password("alice", "alice-password")
+        .await
+        .unwrap();
     let mut m = koji.multicall().max_calls(3).concurrency(8);
     let handles: Vec<_> = (0..12).map(|i| m.call::<i64>("echo", (i,))).collect();
     m.send().await.unwrap();
@@ -564,9 +574,9 @@ async fn logged_in_connections_send_chunks_one_at_a_time_in_order() {
         assert_eq!(h.result().unwrap(), i as i64);
     }
     let received = server.received();
-    assert_eq!(received.len(), 4);
+    assert_eq!(received.len(), 5, "the login and 4 chunks");
     assert_eq!(server.connections(), 1, "chunks were sent in parallel");
-    for (n, r) in received.iter().enumerate() {
+    for (n, r) in received[1..].iter().enumerate() {
         let call = koji_xmlrpc::decode_call(&r.body).unwrap();
         let first = &call.params[0].as_array().unwrap()[0];
         assert_eq!(

@@ -154,8 +154,12 @@ async fn connection_dropped_mid_body() {
     assert!(err.is_disconnected(), "{err}");
     // Logged in: retried up to max_retries after the free resends.
     let koji = quick(&hub).max_retries(2).build().unwrap();
-    koji.set_logged_in(true);
-    let err = koji.call("getBuild", (3,)).await.unwrap_err();
+    let err = koji
+        .request("getBuild")
+        .arg(3)
+        .logged_in(true)
+        .await
+        .unwrap_err();
     assert!(err.is_disconnected(), "{err}");
     assert_eq!(err.attempts(), 6, "(1 + 2 retries) × (1 + 1 resend)");
     still_usable(&koji, &hub).await;

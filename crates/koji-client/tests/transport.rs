@@ -227,8 +227,11 @@ async fn connection_refused_is_a_connect_error() {
     assert_eq!(err.attempts(), 3, "anon_retry: max_retries + 1 attempts");
 
     let koji = quick(&url).max_retries(1).build().unwrap();
-    koji.set_logged_in(true);
-    let err = koji.call("getAPIVersion", ()).await.unwrap_err();
+    let err = koji
+        .request("getAPIVersion")
+        .logged_in(true)
+        .await
+        .unwrap_err();
     assert_eq!(err.attempts(), 2, "logged-in calls are retried");
 }
 

@@ -9,8 +9,14 @@
 //! | password | `login(user, password, opts=None)` | `<server>` |
 //!
 //! After a certificate or Kerberos login every call uses https, as koji
-//! does. All three answer a session (see [`Connection::session_id`]); every
-//! later call of the connection and its clones carries it.
+//! does. All three answer a session (see
+//! [`Connection::session_id`](crate::Connection::session_id)); every later
+//! call of the connection and its clones carries it.
+//!
+//! This is the login layer: it chooses the login method, sends the login
+//! calls through the engine and renews an expired session; the session
+//! layer keeps what a login answered. The `login*`/`logout` methods of
+//! [`Connection`](crate::Connection) are the facade over it.
 //!
 //! ```no_run
 //! # async fn demo() -> koji_client::Result<()> {
@@ -32,12 +38,12 @@ use std::fmt;
 
 use serde::Deserialize;
 
-use crate::call::{Endpoint, PreparedCall};
+use crate::Value;
 use crate::config::{AuthType, Profile};
-use crate::connection::{Buffered, Connection, Consume};
+use crate::engine::{Buffered, Consume, Engine};
 use crate::error::{Error, Result};
-use crate::session::{ActiveSession, Credentials, SessionInfo, SessionKey, SessionState};
-use crate::{FaultKind, User, Value};
+use crate::request::{self, Endpoint, PreparedCall};
+use crate::session::{Credentials, SessionInfo, SessionKey, SessionState};
 
 use gssapi::{KerberosOptions, SpnegoClient};
 use ssl::TlsFailure;
@@ -134,7 +140,8 @@ pub(crate) enum LoginMethod {
 }
 
 impl LoginMethod {
-    fn uses_https(&self) -> bool {
+    /// Certificate and Kerberos logins move the connection to https.
+    pub(crate) fn uses_https(&self) -> bool {
         !matches!(self, LoginMethod::Password { .. })
     }
 }
@@ -181,7 +188,7 @@ impl<T: serde::de::DeserializeOwned + Send> Consume for WithAuthenticate<T> {
     type Output = T;
     async fn consume(
         &mut self,
-        conn: &Connection,
+        engine: &Engine,
         resp: http::Response<hyper::body::Incoming>,
     ) -> Result<T> {
         self.www_authenticate = resp
@@ -189,392 +196,204 @@ impl<T: serde::de::DeserializeOwned + Send> Consume for WithAuthenticate<T> {
             .get(http::header::WWW_AUTHENTICATE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        self.inner.consume(conn, resp).await
+        self.inner.consume(engine, resp).await
     }
 }
 
-impl Connection {
-    /// Logs in the way the koji CLI picks the method: the profile's (or
-    /// builder's) `authtype` — `ssl`, `kerberos`, `password` or `noauth`
-    /// (no login) — and when it is unset, the client certificate if one is
-    /// configured, else a password if one was given, else Kerberos. Uses
-    /// `auth_timeout` for the login call.
-    ///
-    /// ```no_run
-    /// # async fn demo() -> koji_client::Result<()> {
-    /// let koji = koji_client::Connection::from_profile("stream")?;
-    /// koji.login().await?;
-    /// # Ok(()) }
-    /// ```
-    pub async fn login(&self) -> Result<()> {
-        let auth = &self.shared.auth;
-        let password = || match (&auth.user, &auth.password) {
-            _ if auth.login.proxyuser.is_some() => Err(Error::builder(
-                "a proxy login (proxyuser) needs a certificate or Kerberos: \
-                 the hub's password login cannot log in other users",
-            )),
-            (Some(user), Some(password)) => Ok(LoginMethod::Password {
-                user: user.clone(),
-                password: password.clone(),
-            }),
-            _ => Err(Error::builder(
-                "authtype = password needs a user name and password \
-                 (ConnectionBuilder::password_login)",
-            )),
-        };
-        let method = match &auth.authtype {
-            Some(AuthType::Noauth) => return Ok(()),
-            Some(AuthType::Ssl) => LoginMethod::Ssl(auth.login.clone()),
-            Some(AuthType::Kerberos) => {
-                LoginMethod::Gssapi(auth.kerberos.clone(), auth.login.clone())
-            }
-            Some(AuthType::Password) => password()?,
-            Some(AuthType::Other(other)) => {
-                return Err(Error::builder(format!(
-                    "unknown authtype {other:?} (expected ssl, kerberos, password or noauth)"
-                )));
-            }
-            None if self.shared.has_cert => LoginMethod::Ssl(auth.login.clone()),
-            None if auth.user.is_some() && auth.password.is_some() => password()?,
-            None => LoginMethod::Gssapi(auth.kerberos.clone(), auth.login.clone()),
-        };
-        self.login_with(method).await
-    }
-
-    /// Logs in with the connection's client certificate
-    /// ([`ConnectionBuilder::cert`](crate::ConnectionBuilder::cert)), on
-    /// `https://<server>/ssllogin`. Works whether Apache asks for the
-    /// certificate in the handshake or only on `/ssllogin` (TLS 1.3
-    /// post-handshake authentication or TLS 1.2 renegotiation).
-    ///
-    /// ```no_run
-    /// # async fn demo() -> koji_client::Result<()> {
-    /// use koji_client::{Connection, auth::LoginOptions};
-    ///
-    /// let koji = Connection::builder("https://koji.example.com/kojihub")
-    ///     .cert("/home/me/.koji/client.crt")
-    ///     .serverca("/home/me/.koji/serverca.crt")
-    ///     .build()?;
-    /// koji.login_ssl(&LoginOptions::default()).await?;
-    /// # Ok(()) }
-    /// ```
-    pub async fn login_ssl(&self, options: &LoginOptions) -> Result<()> {
-        self.login_with(LoginMethod::Ssl(options.clone())).await
-    }
-
-    /// Logs in with Kerberos (SPNEGO) on `https://<server>/ssllogin`, for the
-    /// service `HTTP@<hub host>`, with credentials from `kerberos` (the
-    /// default ccache, an explicit ccache, or a principal and keytab).
-    ///
-    /// ```no_run
-    /// # async fn demo(koji: koji_client::Connection) -> koji_client::Result<()> {
-    /// use koji_client::auth::{LoginOptions, gssapi::KerberosOptions};
-    ///
-    /// let kerberos = KerberosOptions {
-    ///     principal: Some("builder@EXAMPLE.COM".into()),
-    ///     keytab: Some("/etc/koji/builder.keytab".into()),
-    ///     ..KerberosOptions::default()
-    /// };
-    /// koji.login_gssapi(&kerberos, &LoginOptions::default()).await?;
-    /// # Ok(()) }
-    /// ```
-    pub async fn login_gssapi(
-        &self,
-        kerberos: &KerberosOptions,
-        options: &LoginOptions,
-    ) -> Result<()> {
-        self.login_with(LoginMethod::Gssapi(kerberos.clone(), options.clone()))
-            .await
-    }
-
-    /// Logs in with a user name and password (the hub's `login` call, for
-    /// hubs that allow it). The hub has no proxy login for passwords.
-    ///
-    /// ```no_run
-    /// # async fn demo(koji: koji_client::Connection) -> koji_client::Result<()> {
-    /// koji.login_password("carol", "carol-password").await?;
-    /// # Ok(()) }
-    /// ```
-    pub async fn login_password(&self, user: &str, password: &str) -> Result<()> {
-        self.login_with(LoginMethod::Password {
-            user: user.to_owned(),
-            password: Password::new(password),
-        })
-        .await
-    }
-
-    async fn login_with(&self, method: LoginMethod) -> Result<()> {
-        let mut state = self.session.lock().await;
-        if let Some(active) = &state.active {
-            return Err(Error::auth(format!(
-                "already logged in (session {}); log out first",
-                active.id()
+/// The login method `Connection::login` uses, picked the way the koji CLI
+/// picks it: the profile's (or builder's) `authtype`, and when it is unset,
+/// the client certificate if one is configured, else a password if one was
+/// given, else Kerberos. `None` for `authtype = noauth` (no login).
+pub(crate) fn choose_method(auth: &AuthSettings, has_cert: bool) -> Result<Option<LoginMethod>> {
+    let password = || match (&auth.user, &auth.password) {
+        _ if auth.login.proxyuser.is_some() => Err(Error::builder(
+            "a proxy login (proxyuser) needs a certificate or Kerberos: \
+             the hub's password login cannot log in other users",
+        )),
+        (Some(user), Some(password)) => Ok(LoginMethod::Password {
+            user: user.clone(),
+            password: password.clone(),
+        }),
+        _ => Err(Error::builder(
+            "authtype = password needs a user name and password \
+             (ConnectionBuilder::password_login)",
+        )),
+    };
+    let method = match &auth.authtype {
+        Some(AuthType::Noauth) => return Ok(None),
+        Some(AuthType::Ssl) => LoginMethod::Ssl(auth.login.clone()),
+        Some(AuthType::Kerberos) => LoginMethod::Gssapi(auth.kerberos.clone(), auth.login.clone()),
+        Some(AuthType::Password) => password()?,
+        Some(AuthType::Other(other)) => {
+            return Err(Error::builder(format!(
+                "unknown authtype {other:?} (expected ssl, kerberos, password or noauth)"
             )));
         }
-        let info = self.login_request(&method, None, false).await?;
-        tracing::info!(session = info.id, "logged in");
-        self.session.set_id(Some(info.id));
-        state.active = Some(ActiveSession::new(info));
-        if method.uses_https() {
-            self.force_https();
-        }
-        state.login = Some(method);
-        state.exclusive = false;
-        self.set_logged_in(true);
-        Ok(())
-    }
+        None if has_cert => LoginMethod::Ssl(auth.login.clone()),
+        None if auth.user.is_some() && auth.password.is_some() => password()?,
+        None => LoginMethod::Gssapi(auth.kerberos.clone(), auth.login.clone()),
+    };
+    Ok(Some(method))
+}
 
-    /// Renews the expired session of `state` by logging in again with
-    /// `renew=True` (same session id, new key; the call number keeps
-    /// counting).
-    pub(crate) async fn renew(&self, state: &mut SessionState) -> Result<()> {
-        let Some(method) = state.login.clone() else {
-            return Err(Error::auth(
-                "the session expired and cannot be renewed: it was not made by a login",
-            ));
-        };
-        let exclusive = state.exclusive;
-        let Some(active) = state.active.as_mut() else {
-            return Err(Error::not_logged_in());
-        };
-        let creds = active.renewal_credentials();
-        let old_id = active.id();
-        tracing::info!(
-            session = old_id,
-            "session expired; logging in again to renew it"
-        );
-        let info = self.login_request(&method, Some(&creds), exclusive).await?;
-        active.renewed(info).map_err(|new_id| {
-            Error::auth(format!(
-                "renewing session {old_id} answered another session ({new_id})"
-            ))
-        })?;
-        Ok(())
-    }
+/// Renews the expired session of `state` by logging in again with
+/// `renew=True` (same session id, new key; the call number keeps
+/// counting).
+pub(crate) async fn renew(engine: &Engine, state: &mut SessionState<LoginMethod>) -> Result<()> {
+    let Some(method) = state.login.clone() else {
+        return Err(Error::auth(
+            "the session expired and cannot be renewed: it was not made by a login",
+        ));
+    };
+    let exclusive = state.exclusive;
+    let Some(active) = state.active.as_mut() else {
+        return Err(Error::not_logged_in());
+    };
+    let creds = active.renewal_credentials();
+    let old_id = active.id();
+    tracing::info!(
+        session = old_id,
+        "session expired; logging in again to renew it"
+    );
+    let info = login_request(engine, &method, Some(&creds), exclusive).await?;
+    active.renewed(info).map_err(|new_id| {
+        Error::auth(format!(
+            "renewing session {old_id} answered another session ({new_id})"
+        ))
+    })?;
+    Ok(())
+}
 
-    /// Sends one login call and reads the session it answers.
-    async fn login_request(
-        &self,
-        method: &LoginMethod,
-        renewal: Option<&Credentials>,
-        exclusive: bool,
-    ) -> Result<SessionInfo> {
-        let mut kwargs: BTreeMap<&str, Value> = BTreeMap::new();
-        match method {
-            LoginMethod::Password { user, password } => {
-                kwargs.insert("opts", Value::Nil);
-                if renewal.is_some() {
-                    kwargs.insert("renew", Value::Bool(true));
-                    kwargs.insert("exclusive", Value::Bool(exclusive));
-                }
-                let call = self
-                    .prepare_with("login", (user.as_str(), password.0.as_str()), kwargs)?
-                    .auth_timeout(self)
-                    .logged_in(false)
-                    .without_session();
-                let call = add_renewal(call, renewal)?;
-                let mut consume = Buffered::<RawSessionInfo>(std::marker::PhantomData);
-                let raw = self
-                    .run_raw(&call, &mut consume)
-                    .await
-                    .map_err(|e| login_error(e, "password login"))?;
-                Ok(raw.into_info())
+/// Sends one login call and reads the session it answers (`renewal`: the
+/// expired session's credentials, to renew it).
+pub(crate) async fn login_request(
+    engine: &Engine,
+    method: &LoginMethod,
+    renewal: Option<&Credentials>,
+    exclusive: bool,
+) -> Result<SessionInfo> {
+    let mut kwargs: BTreeMap<&str, Value> = BTreeMap::new();
+    match method {
+        LoginMethod::Password { user, password } => {
+            kwargs.insert("opts", Value::Nil);
+            if renewal.is_some() {
+                kwargs.insert("renew", Value::Bool(true));
+                kwargs.insert("exclusive", Value::Bool(exclusive));
             }
-            LoginMethod::Ssl(options) => {
-                if !self.shared.has_cert {
-                    return Err(Error::auth(
-                        "certificate login needs a client certificate \
-                         (koji `cert`, ConnectionBuilder::cert)",
-                    ));
-                }
-                let call = self.ssl_login_call(options, renewal, exclusive, kwargs)?;
-                let mut consume = Buffered::<RawSessionInfo>(std::marker::PhantomData);
-                let raw = self
-                    .run_raw(&call, &mut consume)
-                    .await
-                    .map_err(|e| login_error(e, "certificate login"))?;
-                Ok(raw.into_info())
-            }
-            LoginMethod::Gssapi(kerberos, options) => {
-                let login_url = self.login_url();
-                let host = gssapi::service_host(&login_url)
-                    .ok_or_else(|| Error::builder("the hub URL has no host"))?
-                    .to_owned();
-                let kerberos = kerberos.clone();
-                let service = format!("HTTP@{host}");
-                let client =
-                    tokio::task::spawn_blocking(move || SpnegoClient::new(&host, &kerberos))
-                        .await
-                        .map_err(|e| Error::auth("the Kerberos task failed").with_source(e))?
-                        .map_err(|e| {
-                            Error::auth(format!("Kerberos login for {service}")).with_source(e)
-                        })?;
-                let call = self
-                    .ssl_login_call(options, renewal, exclusive, kwargs)?
-                    .header("Authorization", &client.authorization())?
-                    // A retry would replay the same token, which the
-                    // server's replay cache refuses.
-                    .retry(false);
-                let mut consume = WithAuthenticate {
-                    inner: Buffered::<RawSessionInfo>(std::marker::PhantomData),
-                    www_authenticate: None,
-                };
-                let raw = self
-                    .run_raw(&call, &mut consume)
-                    .await
-                    .map_err(|e| login_error(e, "Kerberos login"))?;
-                let reply = consume.www_authenticate;
-                let mut client = client;
-                let verified = tokio::task::spawn_blocking(move || {
-                    client
-                        .verify_reply(reply.as_deref())
-                        .map(|()| client.is_mutually_authenticated())
-                })
-                .await
-                .map_err(|e| Error::auth("the Kerberos task failed").with_source(e))?
-                .map_err(|e| {
-                    Error::auth(format!(
-                        "the hub's answer to the Kerberos login could not be verified ({service})"
-                    ))
-                    .with_source(e)
-                })?;
-                tracing::debug!(mutual = verified, "Kerberos login answered");
-                Ok(raw.into_info())
-            }
-        }
-    }
-
-    fn ssl_login_call(
-        &self,
-        options: &LoginOptions,
-        renewal: Option<&Credentials>,
-        exclusive: bool,
-        mut kwargs: BTreeMap<&str, Value>,
-    ) -> Result<PreparedCall> {
-        kwargs.insert(
-            "proxyuser",
-            options.proxyuser.as_deref().map_or(Value::Nil, Value::from),
-        );
-        if renewal.is_some() {
-            kwargs.insert("renew", Value::Bool(true));
-            kwargs.insert("exclusive", Value::Bool(exclusive));
-        }
-        if let Some(kind) = options.proxyauthtype {
-            kwargs.insert("proxyauthtype", Value::Int(kind.code()));
-        }
-        let mut call = self
-            .prepare_with("sslLogin", (), kwargs)?
-            .endpoint(Endpoint::SslLogin)
-            .auth_timeout(self)
+            let call = request::encode_with(
+                "login",
+                (user.as_str(), password.0.as_str()),
+                kwargs,
+                engine.server(),
+            )?
+            .timeout(engine.auth_timeout())
             .logged_in(false)
             .without_session();
-        call.force_https = true;
-        add_renewal(call, renewal)
-    }
-
-    /// Ends the session (`logout`), which also closes its subsessions.
-    /// Does nothing when not logged in; an already expired session is
-    /// simply forgotten.
-    ///
-    /// ```no_run
-    /// # async fn demo(koji: koji_client::Connection) -> koji_client::Result<()> {
-    /// koji.logout().await?;
-    /// assert_eq!(koji.session_id(), None);
-    /// # Ok(()) }
-    /// ```
-    pub async fn logout(&self) -> Result<()> {
-        let mut state = self.session.lock().await;
-        let Some(mut active) = state.active.take() else {
-            return Ok(());
-        };
-        state.login = None;
-        state.exclusive = false;
-        self.session.set_id(None);
-        self.set_logged_in(false);
-        let creds = active.next_call();
-        let call = self
-            .prepare("logout", ())?
-            .without_session()
-            .with_credentials(&creds)?;
-        let mut consume = Buffered::<Value>(std::marker::PhantomData);
-        match self.run_raw(&call, &mut consume).await {
-            Ok(_) => {
-                tracing::info!(session = active.id(), "logged out");
-                Ok(())
+            let call = add_renewal(call, renewal)?;
+            let mut consume = Buffered::<RawSessionInfo>(std::marker::PhantomData);
+            let raw = engine
+                .send(&call, &mut consume)
+                .await
+                .map_err(|e| login_error(e, "password login"))?;
+            Ok(raw.into_info())
+        }
+        LoginMethod::Ssl(options) => {
+            if !engine.has_cert() {
+                return Err(Error::auth(
+                    "certificate login needs a client certificate \
+                     (koji `cert`, ConnectionBuilder::cert)",
+                ));
             }
-            Err(e) if e.fault_kind() == Some(FaultKind::AuthExpired) => Ok(()),
-            Err(e) => Err(e),
+            let call = ssl_login_call(engine, options, renewal, exclusive, kwargs)?;
+            let mut consume = Buffered::<RawSessionInfo>(std::marker::PhantomData);
+            let raw = engine
+                .send(&call, &mut consume)
+                .await
+                .map_err(|e| login_error(e, "certificate login"))?;
+            Ok(raw.into_info())
+        }
+        LoginMethod::Gssapi(kerberos, options) => {
+            let login_url = engine.login_url();
+            let host = gssapi::service_host(&login_url)
+                .ok_or_else(|| Error::builder("the hub URL has no host"))?
+                .to_owned();
+            let kerberos = kerberos.clone();
+            let service = format!("HTTP@{host}");
+            let client = tokio::task::spawn_blocking(move || SpnegoClient::new(&host, &kerberos))
+                .await
+                .map_err(|e| Error::auth("the Kerberos task failed").with_source(e))?
+                .map_err(|e| Error::auth(format!("Kerberos login for {service}")).with_source(e))?;
+            let call = ssl_login_call(engine, options, renewal, exclusive, kwargs)?
+                .header("Authorization", &client.authorization())?
+                // A retry would replay the same token, which the
+                // server's replay cache refuses.
+                .retry(false);
+            let mut consume = WithAuthenticate {
+                inner: Buffered::<RawSessionInfo>(std::marker::PhantomData),
+                www_authenticate: None,
+            };
+            let raw = engine
+                .send(&call, &mut consume)
+                .await
+                .map_err(|e| login_error(e, "Kerberos login"))?;
+            let reply = consume.www_authenticate;
+            let mut client = client;
+            let verified = tokio::task::spawn_blocking(move || {
+                client
+                    .verify_reply(reply.as_deref())
+                    .map(|()| client.is_mutually_authenticated())
+            })
+            .await
+            .map_err(|e| Error::auth("the Kerberos task failed").with_source(e))?
+            .map_err(|e| {
+                Error::auth(format!(
+                    "the hub's answer to the Kerberos login could not be verified ({service})"
+                ))
+                .with_source(e)
+            })?;
+            tracing::debug!(mutual = verified, "Kerberos login answered");
+            Ok(raw.into_info())
         }
     }
+}
 
-    /// Asks the hub for a subsession (`subsession`) and returns a connection
-    /// that uses it: same settings and connection pool, its own session and
-    /// call numbers, so that it can work in parallel with this one without
-    /// waiting for it. Logging out of this session closes the subsession.
-    ///
-    /// ```no_run
-    /// # async fn demo(koji: koji_client::Connection) -> koji_client::Result<()> {
-    /// let lane = koji.subsession().await?;
-    /// let (a, b) = tokio::join!(
-    ///     koji.call("getLoggedInUser", ()),
-    ///     lane.call("getLoggedInUser", ()),
-    /// );
-    /// # Ok(()) }
-    /// ```
-    pub async fn subsession(&self) -> Result<Connection> {
-        if !self.session.is_active() {
-            return Err(Error::not_logged_in().context("subsession", self.server_url()));
-        }
-        let raw: RawSessionInfo = self.call_as("subsession", ()).await?;
-        let login = self.session.lock().await.login.clone();
-        let info = raw.into_info();
-        tracing::info!(session = info.id, "subsession created");
-        Ok(self.with_session(crate::session::SessionSlot::new(info, login)))
+/// `sslLogin(proxyuser=…[, renew, exclusive][, proxyauthtype])` on
+/// `https://<server>/ssllogin`.
+fn ssl_login_call(
+    engine: &Engine,
+    options: &LoginOptions,
+    renewal: Option<&Credentials>,
+    exclusive: bool,
+    mut kwargs: BTreeMap<&str, Value>,
+) -> Result<PreparedCall> {
+    kwargs.insert(
+        "proxyuser",
+        options.proxyuser.as_deref().map_or(Value::Nil, Value::from),
+    );
+    if renewal.is_some() {
+        kwargs.insert("renew", Value::Bool(true));
+        kwargs.insert("exclusive", Value::Bool(exclusive));
     }
+    if let Some(kind) = options.proxyauthtype {
+        kwargs.insert("proxyauthtype", Value::Int(kind.code()));
+    }
+    let call = request::encode_with("sslLogin", (), kwargs, engine.server())?
+        .endpoint(Endpoint::SslLogin)
+        .timeout(engine.auth_timeout())
+        .logged_in(false)
+        .without_session()
+        .over_https();
+    add_renewal(call, renewal)
+}
 
-    /// Makes this session the user's only usable one (`exclusiveSession`);
-    /// with `force`, other exclusive sessions of the user are closed.
-    pub async fn exclusive_session(&self, force: bool) -> Result<()> {
-        if !self.session.is_active() {
-            return Err(Error::not_logged_in().context("exclusiveSession", self.server_url()));
-        }
-        if force {
-            self.call_with("exclusiveSession", (), BTreeMap::from([("force", true)]))
-                .await?;
-        } else {
-            self.call("exclusiveSession", ()).await?;
-        }
-        self.session.lock().await.exclusive = true;
-        Ok(())
-    }
-
-    /// Gives up an exclusive session (`sharedSession`).
-    pub async fn shared_session(&self) -> Result<()> {
-        self.call("sharedSession", ()).await?;
-        self.session.lock().await.exclusive = false;
-        Ok(())
-    }
-
-    /// The id of the current session, if logged in. (The session key is
-    /// never shown.)
-    pub fn session_id(&self) -> Option<i64> {
-        self.session.id()
-    }
-
-    /// Like koji's `whoami`: the logged-in user, or an error
-    /// ([`Error::is_not_logged_in`]) when the hub sees an anonymous caller
-    /// ([`get_logged_in_user`](Self::get_logged_in_user) gives `None`
-    /// instead).
-    pub async fn whoami(&self) -> Result<User> {
-        self.get_logged_in_user()
-            .await?
-            .ok_or_else(|| Error::not_logged_in().context("getLoggedInUser", self.server_url()))
-    }
+/// The `logout` call of the session whose credentials are `creds`.
+pub(crate) fn logout_call(creds: &Credentials) -> Result<PreparedCall> {
+    creds.apply(&request::encode("logout", ())?.without_session())
 }
 
 fn add_renewal(call: PreparedCall, renewal: Option<&Credentials>) -> Result<PreparedCall> {
     match renewal {
-        Some(creds) => call.with_credentials(creds).map(|c| c.logged_in(false)),
+        Some(creds) => creds.apply(&call).map(|c| c.logged_in(false)),
         None => Ok(call),
     }
 }

@@ -77,6 +77,10 @@ impl fmt::Display for ProfileOrigin {
 
 /// The `authtype` option: how to log in.
 ///
+/// It keeps koji's option name because it is the profile's word, spelled as
+/// in the config file. What the hub reports about a session's login is a
+/// different thing, [`HubAuthType`](crate::HubAuthType) (the hub's number).
+///
 /// koji's CLI compares the value exactly (it is case-sensitive), so
 /// `"SSL"` is [`AuthType::Other`], and koji then logs in by no method.
 ///

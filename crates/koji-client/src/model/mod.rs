@@ -147,7 +147,7 @@ pub use channel::Channel;
 pub use host::Host;
 pub use package::Package;
 pub use repo::Repo;
-pub use state::{AuthType, BuildState, RepoState, TaskState, UserStatus, UserType};
+pub use state::{BuildState, HubAuthType, RepoState, TaskState, UserStatus, UserType};
 pub use tag::Tag;
 pub use target::BuildTarget;
 pub use task::{Task, TaskDescendents, TaskFault, TaskOutcome, TaskParams, package_from_source};

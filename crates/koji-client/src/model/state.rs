@@ -124,14 +124,21 @@ koji_enum! {
 
 koji_enum! {
     /// How a session logged in (`koji.AUTHTYPES`), as `getLoggedInUser` and
-    /// `getSessionInfo` report it.
+    /// `getSessionInfo` report it: the hub's number.
+    ///
+    /// Not to be confused with [`config::AuthType`](crate::config::AuthType),
+    /// the profile's `authtype` word that says how *we* log in (it has
+    /// `password` and `noauth`; the hub has `NORMAL` and the old `KERBEROS`).
+    /// The two are different things with different values, hence the
+    /// different names. (`koji_client::AuthType` is a hidden alias of this
+    /// type, kept for code written before the rename.)
     ///
     /// ```
-    /// use koji_client::AuthType;
+    /// use koji_client::HubAuthType;
     ///
-    /// assert_eq!(AuthType::from_code(3).to_string(), "GSSAPI");
+    /// assert_eq!(HubAuthType::from_code(3).to_string(), "GSSAPI");
     /// ```
-    pub enum AuthType ("auth type") {
+    pub enum HubAuthType ("auth type") {
         /// `NORMAL` (0): user name and password.
         Normal = 0 => "NORMAL",
         /// `KERBEROS` (1): the old krbLogin.
@@ -198,7 +205,7 @@ mod tests {
             assert_eq!(TaskState::from_code(i as i64), *s);
         }
         assert_eq!(RepoState::from_code(4).to_string(), "PROBLEM");
-        assert_eq!(AuthType::from_code(2), AuthType::Ssl);
+        assert_eq!(HubAuthType::from_code(2), HubAuthType::Ssl);
         assert_eq!(UserType::from_code(2).to_string(), "GROUP");
     }
 

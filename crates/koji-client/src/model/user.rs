@@ -1,7 +1,7 @@
 //! Users: `getUser`, `getLoggedInUser`, `listUsers`.
 
 use super::macros::koji_model;
-use super::{AuthType, UserStatus, UserType};
+use super::{HubAuthType, UserStatus, UserType};
 use crate::web::WebObject;
 
 koji_model! {
@@ -36,7 +36,7 @@ koji_model! {
         /// Group names (`getUser(…, groups=True)`).
         groups: Vec<String>,
         /// How the session logged in (`getLoggedInUser`).
-        authtype: AuthType,
+        authtype: HubAuthType,
     }
 }
 

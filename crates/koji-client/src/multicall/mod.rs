@@ -82,30 +82,35 @@
 //! type; other chunks are decoded as [`Value`]s first and then converted
 //! call by call (which also pinpoints a result that does not fit its type).
 
-use std::any::{Any, TypeId};
-use std::collections::VecDeque;
-use std::fmt;
-use std::future::{Future, IntoFuture};
-use std::marker::PhantomData;
-use std::ops::Range;
-use std::pin::Pin;
-use std::sync::{Arc, OnceLock};
+// The parts, in the order a multicall goes through them: `encode` (each
+// call to bytes as it is queued), `plan` (the queue cut into chunks),
+// `drive` (the chunks sent over lanes), `decode` (each answer into its
+// calls' slots), `handle` (where each call's result waits).
+mod decode;
+mod drive;
+mod encode;
+mod handle;
+mod plan;
 
-use http::HeaderMap;
-use koji_xmlrpc::{MulticallWriter, Value};
+use std::fmt;
+use std::ops::Range;
+use std::sync::Arc;
+
+use koji_xmlrpc::Value;
 use serde::Serialize;
-use serde::de::{self, DeserializeOwned, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use tokio::sync::oneshot;
-use tokio::task::JoinSet;
+use serde::de::DeserializeOwned;
 use tracing::Instrument;
 
 use crate::Connection;
 use crate::api::BuildRef;
-use crate::call::{PreparedCall, args_to_values, kwargs_to_struct};
-use crate::connection::looks_like_xmlrpc;
-use crate::error::{Error, HubTraceback, Kind, Result};
+use crate::error::{Error, Result};
 use crate::model::{Build, IdOrName, Package, Tag, Task, User};
-use crate::transport::content_type;
+use crate::request::{args_to_values, kwargs_to_struct};
+
+use drive::{Drive, drive};
+use encode::{Encoded, fragment};
+pub use handle::Handle;
+use handle::{Slot, TypedSlot};
 
 /// Default largest number of calls in one chunk (one `system.multicall`
 /// request): 500, the top of the 100–500 range common koji tools use.
@@ -119,7 +124,7 @@ pub const DEFAULT_MAX_REQUEST_SIZE: usize = 4 * 1024 * 1024;
 pub const DEFAULT_CONCURRENCY: usize = 4;
 
 /// The method multicalls are sent as (the hub also accepts `multiCall`).
-const METHOD: &str = "system.multicall";
+pub(crate) const METHOD: &str = "system.multicall";
 
 /// How far a [`Multicall`] has got, given to the
 /// [`on_progress`](Multicall::on_progress) hook: once before the first
@@ -151,7 +156,7 @@ pub struct Summary {
     pub failed_chunks: usize,
 }
 
-type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
+pub(crate) type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
 
 /// Many calls sent as few `system.multicall` requests (see the
 /// [module documentation](self) for chunking, transactions, concurrency
@@ -198,12 +203,12 @@ pub struct Multicall {
 }
 
 /// A call waiting to be sent.
-struct Queued {
+pub(crate) struct Queued {
     /// Its position among all queued calls.
-    index: usize,
+    pub(crate) index: usize,
     /// Its encoded bytes in the arena.
-    bytes: Range<usize>,
-    slot: Box<dyn Slot>,
+    pub(crate) bytes: Range<usize>,
+    pub(crate) slot: Box<dyn Slot>,
 }
 
 impl fmt::Debug for Multicall {
@@ -621,58 +626,23 @@ impl Multicall {
     /// the [`Summary`]. Dropping the future before it completes leaves the
     /// unanswered calls' handles with an error ([`Error::is_not_sent`]).
     pub async fn send(mut self) -> Result<Summary> {
-        let env = envelope();
-        let room = self
-            .max_request_size
-            .saturating_sub(env.head.len() + env.foot.len());
         // Plan the chunks: runs of consecutive calls within both limits.
         let queued = std::mem::take(&mut self.queued);
-        let mut chunks: VecDeque<Chunk> = VecDeque::new();
-        let mut current: Option<Chunk> = None;
-        for q in queued {
-            let size = q.bytes.len();
-            if size > room {
-                let e = Error::new(Kind::Encode)
-                    .with_source(format!(
-                        "the call is {} bytes encoded, too big for a multicall request of at most {} bytes",
-                        size + env.head.len() + env.foot.len(),
-                        self.max_request_size
-                    ))
-                    .context(q.slot.method(), self.conn.server_url());
-                self.local_failure(q.index, &e);
-                let mut slot = q.slot;
-                slot.set_error(e);
-                slot.deliver();
-                if let Some(c) = current.take() {
-                    chunks.push_back(c);
-                }
-                continue;
-            }
-            if let Some(c) = current.as_ref() {
-                if c.slots.len() >= self.max_calls || c.bytes.len() + size > room {
-                    chunks.extend(current.take());
-                }
-            }
-            let c = current.get_or_insert_with(|| Chunk {
-                number: 0,
-                bytes: q.bytes.start..q.bytes.start,
-                slots: Vec::new(),
-                indexes: Vec::new(),
-            });
-            c.bytes.end = q.bytes.end;
-            c.slots.push(q.slot);
-            c.indexes.push(q.index);
+        let planned = plan::plan(queued, self.max_calls, self.max_request_size);
+        for (q, e) in planned.too_big {
+            let e = e.context(q.slot.method(), self.conn.server_url());
+            self.local_failure(q.index, &e);
+            let mut slot = q.slot;
+            slot.set_error(e);
+            slot.deliver();
         }
-        chunks.extend(current.take());
-        for (n, c) in chunks.iter_mut().enumerate() {
-            c.number = n;
-        }
+        let chunks = planned.chunks;
 
         let chunks_total = chunks.len();
         let calls_total: usize = chunks.iter().map(|c| c.slots.len()).sum();
         let lanes: Vec<Connection> = if !self.lanes.is_empty() {
             std::mem::take(&mut self.lanes)
-        } else if self.conn.is_logged_in() || self.conn.session_id().is_some() {
+        } else if self.conn.is_logged_in() {
             vec![self.conn.clone()]
         } else {
             vec![self.conn.clone(); self.concurrency.min(chunks_total.max(1))]
@@ -726,655 +696,10 @@ impl Multicall {
     }
 }
 
-/// A run of consecutive calls sent as one request.
-struct Chunk {
-    number: usize,
-    /// The calls' bytes in the arena.
-    bytes: Range<usize>,
-    slots: Vec<Box<dyn Slot>>,
-    /// The calls' queue positions.
-    indexes: Vec<usize>,
-}
-
-/// Everything the chunk scheduler needs, owned (so that the future of
-/// [`Multicall::send`] is `Send`).
-struct Drive {
-    chunks: VecDeque<Chunk>,
-    /// Connections that send one chunk at a time each.
-    lanes: Vec<Connection>,
-    arena: Vec<u8>,
-    strict: bool,
-    hook: Option<ProgressFn>,
-    progress: Progress,
-}
-
-/// What the scheduler saw.
-struct Driven {
-    failed_calls: usize,
-    failed_chunks: usize,
-    /// The first failed call in queue order (strict mode only).
-    first_error: Option<(usize, Error)>,
-}
-
-/// Sends the chunks, each on a free lane, and gathers their reports.
-async fn drive(d: Drive) -> Driven {
-    let Drive {
-        mut chunks,
-        lanes: mut free,
-        arena,
-        strict,
-        hook,
-        mut progress,
-    } = d;
-    let report = |p: Progress| {
-        if let Some(hook) = &hook {
-            hook(p);
-        }
-    };
-    report(progress);
-    let env = envelope();
-    // Lanes are taken from the end: reverse so the first lane starts first.
-    free.reverse();
-    let mut out = Driven {
-        failed_calls: 0,
-        failed_chunks: 0,
-        first_error: None,
-    };
-    let mut running: JoinSet<(Connection, ChunkReport)> = JoinSet::new();
-    loop {
-        while !chunks.is_empty() {
-            let Some(lane) = free.pop() else { break };
-            let Some(chunk) = chunks.pop_front() else {
-                free.push(lane);
-                break;
-            };
-            let body = chunk_body(env, &arena, chunk.bytes.clone());
-            let span = tracing::debug_span!("koji_multicall_chunk", chunk = chunk.number);
-            running
-                .spawn(run_chunk(lane, body, chunk.slots, chunk.indexes, strict).instrument(span));
-        }
-        let Some(joined) = running.join_next().await else {
-            break;
-        };
-        let (lane, chunk) = match joined {
-            Ok(done) => done,
-            // A panic in a chunk (e.g. in a caller's Deserialize impl) is
-            // the caller's panic.
-            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-            Err(_) => continue,
-        };
-        free.push(lane);
-        out.failed_calls += chunk.failed;
-        out.failed_chunks += usize::from(chunk.chunk_failed);
-        if let Some((index, e)) = chunk.first_error {
-            if out.first_error.as_ref().is_none_or(|(i, _)| index < *i) {
-                out.first_error = Some((index, e));
-            }
-        }
-        progress.calls_done += chunk.calls;
-        progress.chunks_done += 1;
-        report(progress);
-    }
-    out
-}
-
-/// What became of one chunk.
-struct ChunkReport {
-    calls: usize,
-    failed: usize,
-    chunk_failed: bool,
-    /// The first failed call (strict mode only).
-    first_error: Option<(usize, Error)>,
-}
-
-/// The request body of a chunk: the envelope around its calls' bytes.
-fn chunk_body(env: &Envelope, arena: &[u8], bytes: Range<usize>) -> Vec<u8> {
-    let calls = arena.get(bytes).unwrap_or_default();
-    let mut body = Vec::with_capacity(env.head.len() + calls.len() + env.foot.len());
-    body.extend_from_slice(&env.head);
-    body.extend_from_slice(calls);
-    body.extend_from_slice(&env.foot);
-    body
-}
-
-/// Sends one chunk, with the connection's retries (and session, when
-/// logged in), and delivers each call's result to its handle.
-async fn run_chunk(
-    conn: Connection,
-    body: Vec<u8>,
-    mut slots: Vec<Box<dyn Slot>>,
-    indexes: Vec<usize>,
-    strict: bool,
-) -> (Connection, ChunkReport) {
-    let calls = slots.len();
-    tracing::debug!(calls, bytes = body.len(), "sending multicall chunk");
-    let call = PreparedCall::new(METHOD, body);
-    let url = conn.server_url().to_owned();
-    let outcome = conn
-        .execute_with(&call, |bytes, headers| {
-            decode_chunk(bytes, headers, &mut slots, &url)
-        })
-        .await;
-    let chunk_failed = match outcome {
-        Ok(()) => false,
-        Err(e) => {
-            tracing::debug!(error = %e, "multicall chunk failed");
-            for slot in &mut slots {
-                slot.set_error(e.duplicate());
-            }
-            true
-        }
-    };
-    let mut report = ChunkReport {
-        calls,
-        failed: 0,
-        chunk_failed,
-        first_error: None,
-    };
-    for (index, slot) in indexes.into_iter().zip(slots) {
-        if let Some(e) = slot.error() {
-            report.failed += 1;
-            if strict && report.first_error.is_none() {
-                report.first_error = Some((index, e.duplicate()));
-            }
-        }
-        slot.deliver();
-    }
-    (conn, report)
-}
-
-/// Decodes a chunk's response into its slots. An error here is the whole
-/// chunk's (a fault of the multicall itself, a body that is not the answer).
-fn decode_chunk(
-    body: &[u8],
-    headers: &HeaderMap,
-    slots: &mut [Box<dyn Slot>],
-    url: &str,
-) -> Result<()> {
-    if let Some(first) = slots.first() {
-        let ty = first.result_type();
-        if slots.iter().all(|s| s.result_type() == ty) {
-            match first.decode_all(body) {
-                Ok(Ok((mut entries, count))) => {
-                    check_count(count, slots.len())?;
-                    for slot in slots.iter_mut() {
-                        slot.take_entry(&mut *entries, url);
-                    }
-                    return Ok(());
-                }
-                Ok(Err(fault)) => return Err(Error::fault(fault.code, fault.string)),
-                // A result that does not fit its type, or a broken body: the
-                // slower path below says which call, or what is wrong.
-                Err(_) => {}
-            }
-        }
-    }
-    let entries = match koji_xmlrpc::decode_response::<Vec<Value>>(body) {
-        Ok(Ok(entries)) => entries,
-        Ok(Err(fault)) => return Err(Error::fault(fault.code, fault.string)),
-        Err(e) if looks_like_xmlrpc(body) => return Err(Error::decode(e)),
-        Err(e) => return Err(Error::not_xmlrpc(content_type(headers), body).with_source(e)),
-    };
-    check_count(entries.len(), slots.len())?;
-    for (slot, entry) in slots.iter_mut().zip(entries) {
-        match split_entry(entry) {
-            Ok(value) => slot.set_value(value, url),
-            Err(e) => {
-                let e = e.context(slot.method(), url);
-                slot.set_error(e);
-            }
-        }
-    }
-    Ok(())
-}
-
-fn check_count(got: usize, want: usize) -> Result<()> {
-    if got == want {
-        return Ok(());
-    }
-    Err(Error::new(Kind::Decode).with_source(format!(
-        "the hub answered {got} results to a multicall of {want} calls"
-    )))
-}
-
-/// One entry of a multicall answer, decoded as a [`Value`]: the call's
-/// result, or its fault.
-fn split_entry(entry: Value) -> Result<Value> {
-    match entry {
-        Value::Array(mut items) if items.len() == 1 => Ok(items.pop().unwrap_or(Value::Nil)),
-        Value::Array(items) => Err(malformed(format!(
-            "a result entry must hold one value, this one holds {}",
-            items.len()
-        ))),
-        Value::Struct(mut s) => {
-            let code = s.shift_remove("faultCode");
-            let string = s.shift_remove("faultString");
-            match (code, string) {
-                (Some(Value::Int(code)), Some(Value::String(string))) => {
-                    let traceback = s.shift_remove("traceback").and_then(traceback_lines);
-                    Err(fault_error(code, string, traceback))
-                }
-                _ => Err(malformed(
-                    "a fault entry needs an integer faultCode and a string faultString".into(),
-                )),
-            }
-        }
-        other => Err(malformed(format!(
-            "an entry must be an array or a fault struct, not {}",
-            value_kind(&other)
-        ))),
-    }
-}
-
-fn value_kind(v: &Value) -> &'static str {
-    match v {
-        Value::Nil => "nil",
-        Value::Bool(_) => "a boolean",
-        Value::Int(_) => "an integer",
-        Value::Double(_) => "a double",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Struct(_) => "a struct",
-        _ => "another type",
-    }
-}
-
-fn malformed(detail: String) -> Error {
-    Error::new(Kind::Decode).with_source(format!("malformed multicall entry: {detail}"))
-}
-
-fn traceback_lines(v: Value) -> Option<Vec<String>> {
-    match v {
-        Value::Array(items) => items
-            .into_iter()
-            .map(|i| match i {
-                Value::String(s) => Some(s),
-                _ => None,
-            })
-            .collect(),
-        _ => None,
-    }
-}
-
-/// A call's fault, as the single call would report it (plus the hub's
-/// traceback, when the entry had one).
-fn fault_error(code: i64, string: String, traceback: Option<Vec<String>>) -> Error {
-    let mut e = Error::fault(code, string);
-    if let Some(lines) = traceback {
-        e = e.with_source(HubTraceback { lines });
-    }
-    e.set_attempts(1);
-    e
-}
-
-// ---------------------------------------------------------------------------
-// Encoding
-
-/// The `system.multicall` request around the calls.
-struct Envelope {
-    head: Vec<u8>,
-    foot: Vec<u8>,
-}
-
-/// The envelope koji-xmlrpc's `MulticallWriter` writes, split where the
-/// calls go.
-fn envelope() -> &'static Envelope {
-    static ENVELOPE: OnceLock<Envelope> = OnceLock::new();
-    ENVELOPE.get_or_init(|| {
-        let empty = MulticallWriter::new().finish();
-        let marker = b"<array><data>\n";
-        let split = empty
-            .windows(marker.len())
-            .position(|w| w == marker)
-            .map_or(empty.len(), |p| p + marker.len());
-        let (head, foot) = empty.split_at(split);
-        Envelope {
-            head: head.to_vec(),
-            foot: foot.to_vec(),
-        }
-    })
-}
-
-/// One call encoded as a multicall entry (`<value><struct>…</struct></value>\n`),
-/// byte for byte as koji's client writes it: the writer's whole document and
-/// where the call is in it (saves copying it before it goes to the arena).
-fn fragment<P: Serialize + ?Sized>(method: &str, params: &P) -> Result<Encoded> {
-    let mut w = MulticallWriter::new();
-    w.call(method, params)
-        .map_err(|e| Error::new(Kind::Encode).with_source(e))?;
-    let doc = w.finish();
-    let env = envelope();
-    let call = env.head.len()..doc.len().saturating_sub(env.foot.len());
-    if call.start <= call.end && doc.starts_with(&env.head) && doc.ends_with(&env.foot) {
-        Ok(Encoded { doc, call })
-    } else {
-        Err(Error::new(Kind::Encode)
-            .with_source("the multicall writer's output has an unexpected layout"))
-    }
-}
-
-/// A call encoded by [`fragment`].
-struct Encoded {
-    doc: Vec<u8>,
-    call: Range<usize>,
-}
-
-impl Encoded {
-    fn call(&self) -> &[u8] {
-        self.doc.get(self.call.clone()).unwrap_or_default()
-    }
-}
-
-// ---------------------------------------------------------------------------
-// Results
-
-/// The result of one queued call: available after [`Multicall::send`]
-/// with [`result`](Handle::result), or awaited (it resolves as soon as the
-/// call's chunk has been answered, so a task can process early results
-/// while `send` is still running elsewhere).
-///
-/// ```no_run
-/// # async fn demo(koji: koji_client::Connection) -> koji_client::Result<()> {
-/// let mut m = koji.multicall();
-/// let first = m.get_build(3);
-/// let sending = tokio::spawn(m.send());
-/// let build = first.await?; // as soon as its chunk is answered
-/// sending.await.expect("send panicked")?;
-/// # Ok(()) }
-/// ```
-#[must_use = "a handle is how a queued call's result is read"]
-pub struct Handle<T> {
-    /// Results travel boxed: a queued call then costs a few small
-    /// allocations, not room for a `T` (a `Build` is over a kilobyte).
-    rx: oneshot::Receiver<Box<Result<T>>>,
-}
-
-impl<T> fmt::Debug for Handle<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Handle")
-            .field("type", &std::any::type_name::<T>())
-            .finish_non_exhaustive()
-    }
-}
-
-impl<T> Handle<T> {
-    /// The call's result: its answer decoded into `T`, or its own error (a
-    /// fault exactly as the single call would give it, an encoding error,
-    /// or the error of its failed chunk). An error with
-    /// [`Error::is_not_sent`] if the multicall was not sent (or not yet
-    /// answered this call).
-    pub fn result(mut self) -> Result<T> {
-        match self.rx.try_recv() {
-            Ok(result) => *result,
-            Err(_) => Err(Error::not_sent()),
-        }
-    }
-}
-
-impl<T: Send + 'static> IntoFuture for Handle<T> {
-    type Output = Result<T>;
-    type IntoFuture = Pin<Box<dyn Future<Output = Result<T>> + Send>>;
-
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(async move {
-            match self.rx.await {
-                Ok(result) => *result,
-                Err(_) => Err(Error::not_sent()),
-            }
-        })
-    }
-}
-
-/// Where one call's result goes, whatever its type.
-trait Slot: Send {
-    fn method(&self) -> &str;
-    /// The result type, to recognise chunks decodable in one pass.
-    fn result_type(&self) -> TypeId;
-    /// Decodes a whole chunk answer as entries of this slot's type: an
-    /// iterator over them (for [`take_entry`](Self::take_entry)) and their number.
-    #[allow(clippy::type_complexity)]
-    fn decode_all(
-        &self,
-        body: &[u8],
-    ) -> std::result::Result<
-        std::result::Result<(Box<dyn Any + Send>, usize), koji_xmlrpc::Fault>,
-        koji_xmlrpc::Error,
-    >;
-    /// Takes the next entry from what [`decode_all`](Self::decode_all) of a
-    /// slot of the same type returned.
-    fn take_entry(&mut self, entries: &mut (dyn Any + Send), url: &str);
-    /// Takes the result as a decoded [`Value`].
-    fn set_value(&mut self, value: Value, url: &str);
-    fn set_error(&mut self, e: Error);
-    fn error(&self) -> Option<&Error>;
-    /// Hands the result to the handle.
-    fn deliver(self: Box<Self>);
-}
-
-struct TypedSlot<T> {
-    method: Box<str>,
-    tx: oneshot::Sender<Box<Result<T>>>,
-    pending: Option<Box<Result<T>>>,
-}
-
-impl<T: DeserializeOwned + Send + 'static> TypedSlot<T> {
-    fn new(method: &str) -> (TypedSlot<T>, Handle<T>) {
-        let (tx, rx) = oneshot::channel();
-        (
-            TypedSlot {
-                method: method.into(),
-                tx,
-                pending: None,
-            },
-            Handle { rx },
-        )
-    }
-}
-
-type Entries<T> = std::vec::IntoIter<Entry<T>>;
-
-impl<T: DeserializeOwned + Send + 'static> Slot for TypedSlot<T> {
-    fn method(&self) -> &str {
-        &self.method
-    }
-
-    fn result_type(&self) -> TypeId {
-        TypeId::of::<T>()
-    }
-
-    fn decode_all(
-        &self,
-        body: &[u8],
-    ) -> std::result::Result<
-        std::result::Result<(Box<dyn Any + Send>, usize), koji_xmlrpc::Fault>,
-        koji_xmlrpc::Error,
-    > {
-        Ok(
-            koji_xmlrpc::decode_response::<Vec<Entry<T>>>(body)?.map(|entries| {
-                let n = entries.len();
-                (Box::new(entries.into_iter()) as Box<dyn Any + Send>, n)
-            }),
-        )
-    }
-
-    fn take_entry(&mut self, entries: &mut (dyn Any + Send), url: &str) {
-        let entry = entries
-            .downcast_mut::<Entries<T>>()
-            .and_then(Iterator::next);
-        self.pending = Some(Box::new(match entry {
-            Some(Entry::Ok(v)) => Ok(v),
-            Some(Entry::Fault(f)) => {
-                Err(fault_error(f.code, f.string, f.traceback).context(&self.method, url))
-            }
-            // Not reached: the caller checked the types and the count.
-            None => Err(check_count(0, 1)
-                .err()
-                .unwrap_or_else(|| Error::new(Kind::Decode))
-                .context(&self.method, url)),
-        }));
-    }
-
-    fn set_value(&mut self, value: Value, url: &str) {
-        // A `Value` is taken as it is; other types are decoded from it.
-        let any: Box<dyn Any> = Box::new(value);
-        let result = match any.downcast::<T>() {
-            Ok(v) => Ok(*v),
-            Err(any) => match any.downcast::<Value>() {
-                Ok(value) => koji_xmlrpc::from_value::<T>(*value)
-                    .map_err(|e| Error::decode(e).context(&self.method, url)),
-                Err(_) => Err(Error::new(Kind::Decode).context(&self.method, url)),
-            },
-        };
-        self.pending = Some(Box::new(result));
-    }
-
-    fn set_error(&mut self, e: Error) {
-        self.pending = Some(Box::new(Err(e)));
-    }
-
-    fn error(&self) -> Option<&Error> {
-        match self.pending.as_deref() {
-            Some(Err(e)) => Some(e),
-            _ => None,
-        }
-    }
-
-    fn deliver(self: Box<Self>) {
-        let result = self
-            .pending
-            .unwrap_or_else(|| Box::new(Err(Error::not_sent())));
-        // The handle may have been dropped: nobody wants the result then.
-        let _ = self.tx.send(result);
-    }
-}
-
-/// A multicall entry decoded straight into the call's type.
-enum Entry<T> {
-    Ok(T),
-    Fault(EntryFault),
-}
-
-struct EntryFault {
-    code: i64,
-    string: String,
-    traceback: Option<Vec<String>>,
-}
-
-impl<'de, T: de::Deserialize<'de>> de::Deserialize<'de> for Entry<T> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        d.deserialize_any(EntryVisitor(PhantomData))
-    }
-}
-
-struct EntryVisitor<T>(PhantomData<fn() -> T>);
-
-impl<'de, T: de::Deserialize<'de>> Visitor<'de> for EntryVisitor<T> {
-    type Value = Entry<T>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a multicall entry: a one-value array or a fault struct")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Entry<T>, A::Error> {
-        let Some(value) = seq.next_element::<T>()? else {
-            return Err(de::Error::invalid_length(0, &self));
-        };
-        if seq.next_element::<IgnoredAny>()?.is_some() {
-            return Err(de::Error::invalid_length(2, &self));
-        }
-        Ok(Entry::Ok(value))
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Entry<T>, A::Error> {
-        let mut code = None;
-        let mut string = None;
-        let mut traceback = None;
-        while let Some(key) = map.next_key::<String>()? {
-            match key.as_str() {
-                "faultCode" => code = Some(map.next_value::<i64>()?),
-                "faultString" => string = Some(map.next_value::<String>()?),
-                "traceback" => traceback = traceback_lines(map.next_value::<Value>()?),
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        match (code, string) {
-            (Some(code), Some(string)) => Ok(Entry::Fault(EntryFault {
-                code,
-                string,
-                traceback,
-            })),
-            (None, _) => Err(de::Error::missing_field("faultCode")),
-            (_, None) => Err(de::Error::missing_field("faultString")),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-
-    #[test]
-    fn envelope_and_fragments_rebuild_the_writers_document() {
-        let mut w = MulticallWriter::new();
-        w.call("getBuild", &(3,)).unwrap();
-        w.call("echo", &(1, "a<b", ())).unwrap();
-        let whole = w.finish();
-        let env = envelope();
-        let mut mine = env.head.clone();
-        mine.extend(fragment("getBuild", &(3,)).unwrap().call());
-        mine.extend(fragment("echo", &(1, "a<b", ())).unwrap().call());
-        mine.extend(&env.foot);
-        assert_eq!(
-            String::from_utf8(mine).unwrap(),
-            String::from_utf8(whole).unwrap()
-        );
-        assert!(env.head.ends_with(b"<value><array><data>\n"));
-        assert!(env.foot.starts_with(b"</data></array></value>\n</param>"));
-    }
-
-    #[test]
-    fn entries_split_into_results_and_faults() {
-        assert_eq!(
-            split_entry(Value::Array(vec![Value::Int(1)])).unwrap(),
-            Value::Int(1)
-        );
-        assert_eq!(
-            split_entry(Value::Array(vec![Value::Nil])).unwrap(),
-            Value::Nil
-        );
-        let mut s = koji_xmlrpc::Struct::new();
-        s.insert("faultCode".into(), Value::Int(1000));
-        s.insert("faultString".into(), "No such build".into());
-        s.insert(
-            "traceback".into(),
-            Value::Array(vec![
-                "Traceback\n".into(),
-                "koji.GenericError: No such build\n".into(),
-            ]),
-        );
-        let e = split_entry(Value::Struct(s)).unwrap_err();
-        assert_eq!(e.fault_code(), Some(1000));
-        assert_eq!(e.fault_string(), Some("No such build"));
-        assert_eq!(e.hub_traceback().unwrap().len(), 2);
-        let shown = std::error::Error::source(&e).unwrap().to_string();
-        assert!(
-            shown.ends_with("koji.GenericError: No such build"),
-            "{shown}"
-        );
-        for bad in [
-            Value::Array(vec![]),
-            Value::Array(vec![Value::Int(1), Value::Int(2)]),
-            Value::Int(3),
-            Value::Struct(koji_xmlrpc::Struct::new()),
-        ] {
-            let e = split_entry(bad).unwrap_err();
-            assert!(e.is_decode() && !e.is_fault(), "{e}");
-            assert!(e.to_string().contains("malformed multicall entry"), "{e}");
-        }
-    }
 
     #[test]
     fn handles_of_unsent_calls_say_so() {
