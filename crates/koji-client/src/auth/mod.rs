@@ -36,9 +36,9 @@ pub mod ssl;
 use std::collections::BTreeMap;
 use std::fmt;
 
+use koji_xmlrpc::Value;
 use serde::Deserialize;
 
-use crate::Value;
 use crate::config::{AuthType, Profile};
 use crate::engine::{Buffered, Consume, Engine};
 use crate::error::{Error, Result};

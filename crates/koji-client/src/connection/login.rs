@@ -4,13 +4,15 @@
 
 use std::collections::BTreeMap;
 
+use koji_xmlrpc::Value;
+
 use super::Connection;
 use crate::auth::gssapi::KerberosOptions;
 use crate::auth::{self, LoginMethod, LoginOptions, Password, RawSessionInfo};
 use crate::engine::Buffered;
-use crate::error::{Error, Result};
+use crate::error::{Error, FaultKind, Result};
+use crate::model::User;
 use crate::session::{ActiveSession, SessionSlot};
-use crate::{FaultKind, User, Value};
 
 impl Connection {
     /// Logs in the way the koji CLI picks the method: the profile's (or

@@ -21,12 +21,11 @@ use std::time::Duration;
 
 use http::header::HeaderMap;
 
-use crate::FaultKind;
 use crate::auth::{self, AuthSettings, LoginMethod};
 use crate::config::{Config, ConfigSources, Profile};
 use crate::engine::retry::RetryPolicy;
 use crate::engine::{BufferedWith, Consume, Engine};
-use crate::error::{Error, Result};
+use crate::error::{Error, FaultKind, Result};
 use crate::request::PreparedCall;
 use crate::session::SessionSlot;
 use crate::version::HubVersion;

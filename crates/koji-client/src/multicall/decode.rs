@@ -2,17 +2,14 @@
 //! type when they all share it, else as [`Value`]s converted call by call;
 //! a fault entry becomes that call's error, as the single call would give it.
 
-use std::fmt;
-use std::marker::PhantomData;
-
 use http::HeaderMap;
 use koji_xmlrpc::Value;
-use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
+use super::entry::{check_count, fault_error, traceback_lines};
 use super::handle::Slot;
 use crate::engine::looks_like_xmlrpc;
 use crate::engine::transport::content_type;
-use crate::error::{Error, HubTraceback, Kind, Result};
+use crate::error::{Error, Kind, Result};
 
 /// Decodes a chunk's response into its slots. An error here is the whole
 /// chunk's (a fault of the multicall itself, a body that is not the answer).
@@ -59,15 +56,6 @@ pub(crate) fn decode_chunk(
     Ok(())
 }
 
-pub(crate) fn check_count(got: usize, want: usize) -> Result<()> {
-    if got == want {
-        return Ok(());
-    }
-    Err(Error::new(Kind::Decode).with_source(format!(
-        "the hub answered {got} results to a multicall of {want} calls"
-    )))
-}
-
 /// One entry of a multicall answer, decoded as a [`Value`]: the call's
 /// result, or its fault.
 fn split_entry(entry: Value) -> Result<Value> {
@@ -112,93 +100,6 @@ fn value_kind(v: &Value) -> &'static str {
 
 fn malformed(detail: String) -> Error {
     Error::new(Kind::Decode).with_source(format!("malformed multicall entry: {detail}"))
-}
-
-fn traceback_lines(v: Value) -> Option<Vec<String>> {
-    match v {
-        Value::Array(items) => items
-            .into_iter()
-            .map(|i| match i {
-                Value::String(s) => Some(s),
-                _ => None,
-            })
-            .collect(),
-        _ => None,
-    }
-}
-
-/// A call's fault, as the single call would report it (plus the hub's
-/// traceback, when the entry had one).
-pub(crate) fn fault_error(code: i64, string: String, traceback: Option<Vec<String>>) -> Error {
-    let mut e = Error::fault(code, string);
-    if let Some(lines) = traceback {
-        e = e.with_source(HubTraceback { lines });
-    }
-    e.set_attempts(1);
-    e
-}
-
-/// A multicall entry decoded straight into the call's type.
-pub(crate) enum Entry<T> {
-    Ok(T),
-    Fault(EntryFault),
-}
-
-pub(crate) struct EntryFault {
-    pub(crate) code: i64,
-    pub(crate) string: String,
-    pub(crate) traceback: Option<Vec<String>>,
-}
-
-impl<'de, T: de::Deserialize<'de>> de::Deserialize<'de> for Entry<T> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        d.deserialize_any(EntryVisitor(PhantomData))
-    }
-}
-
-struct EntryVisitor<T>(PhantomData<fn() -> T>);
-
-impl<'de, T: de::Deserialize<'de>> Visitor<'de> for EntryVisitor<T> {
-    type Value = Entry<T>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a multicall entry: a one-value array or a fault struct")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Entry<T>, A::Error> {
-        let Some(value) = seq.next_element::<T>()? else {
-            return Err(de::Error::invalid_length(0, &self));
-        };
-        if seq.next_element::<IgnoredAny>()?.is_some() {
-            return Err(de::Error::invalid_length(2, &self));
-        }
-        Ok(Entry::Ok(value))
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Entry<T>, A::Error> {
-        let mut code = None;
-        let mut string = None;
-        let mut traceback = None;
-        while let Some(key) = map.next_key::<String>()? {
-            match key.as_str() {
-                "faultCode" => code = Some(map.next_value::<i64>()?),
-                "faultString" => string = Some(map.next_value::<String>()?),
-                "traceback" => traceback = traceback_lines(map.next_value::<Value>()?),
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        match (code, string) {
-            (Some(code), Some(string)) => Ok(Entry::Fault(EntryFault {
-                code,
-                string,
-                traceback,
-            })),
-            (None, _) => Err(de::Error::missing_field("faultCode")),
-            (_, None) => Err(de::Error::missing_field("faultString")),
-        }
-    }
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use super::encode::{chunk_body, envelope};
 use super::handle::Slot;
 use super::plan::Chunk;
 use super::{METHOD, Progress, ProgressFn};
-use crate::Connection;
+use crate::connection::Connection;
 use crate::error::Error;
 use crate::request::PreparedCall;
 

@@ -10,7 +10,7 @@ use koji_xmlrpc::Value;
 use serde::de::DeserializeOwned;
 use tokio::sync::oneshot;
 
-use super::decode::{Entry, check_count, fault_error};
+use super::entry::{Entry, check_count, fault_error};
 use crate::error::{Error, Kind, Result};
 
 /// The result of one queued call: available after [`Multicall::send`]

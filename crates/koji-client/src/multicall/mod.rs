@@ -85,10 +85,11 @@
 // The parts, in the order a multicall goes through them: `encode` (each
 // call to bytes as it is queued), `plan` (the queue cut into chunks),
 // `drive` (the chunks sent over lanes), `decode` (each answer into its
-// calls' slots), `handle` (where each call's result waits).
+// calls' slots, one `entry` per call), `handle` (where each call's result waits).
 mod decode;
 mod drive;
 mod encode;
+mod entry;
 mod handle;
 mod plan;
 
@@ -101,8 +102,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tracing::Instrument;
 
-use crate::Connection;
 use crate::api::BuildRef;
+use crate::connection::Connection;
 use crate::error::{Error, Result};
 use crate::model::{Build, IdOrName, Package, Tag, Task, User};
 use crate::request::{args_to_values, kwargs_to_struct};
