@@ -219,6 +219,23 @@ async fn slow_and_stalled_answers_time_out() {
     still_usable(&koji, &hub).await;
 }
 
+/// Without retries the deadline is the timeout itself; a hub that does not
+/// answer in time is a response timeout then, not an expired deadline.
+#[tokio::test]
+async fn a_stall_without_retries_is_a_response_timeout() {
+    let hub = hub().await;
+    hub.add_fault(FaultRule::method("getBuild", Action::Stall));
+    let koji = Connection::builder(hub.url())
+        .no_proxy()
+        .max_retries(0)
+        .timeout(200 * MS)
+        .build()
+        .unwrap();
+    let err = koji.call("getBuild", (3,)).await.unwrap_err();
+    assert!(err.is_timeout() && !err.is_deadline(), "{err}");
+    still_usable(&koji, &hub).await;
+}
+
 #[tokio::test]
 async fn server_offline() {
     let hub = hub().await;

@@ -162,7 +162,15 @@ impl Engine {
             let mut previous: Option<Error> = None;
             loop {
                 attempt += 1;
-                let remaining = deadline.saturating_duration_since(Instant::now());
+                // The first attempt starts with the whole deadline left; measuring
+                // it again would leave it a few nanoseconds short of a deadline
+                // equal to the timeout, and a plain response timeout would read as
+                // an expired deadline.
+                let remaining = if attempt == 1 {
+                    self.deadline
+                } else {
+                    deadline.saturating_duration_since(Instant::now())
+                };
                 let limit = timeout.min(remaining);
                 let result = tokio::time::timeout(limit, self.attempt(&uri, call, &mut *consume))
                     .instrument(tracing::debug_span!("attempt", n = attempt))
