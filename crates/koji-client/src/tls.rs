@@ -1,21 +1,153 @@
-//! The OpenSSL client context: server verification (the profile's `serverca`
-//! only, or the system roots), `no_ssl_verify`, and the client identity.
+//! The one place OpenSSL client contexts are built, for every TLS
+//! connection this crate makes: to the hub (and, through the same
+//! [`Connection`](crate::Connection), its file server), for certificate
+//! login ([`auth::ssl::connector`](crate::auth::ssl::connector)), and to
+//! message brokers (`messages::TlsConfig`).
+//!
+//! Server verification means what it says: with a CA file
+//! ([`Trust::Only`]: the profile's `serverca`, a broker's `ca_file`) only
+//! the certificates in that file are trusted — the system's roots are
+//! dropped, not added to — as koji does with `verify=serverca`; without
+//! one ([`Trust::System`]) OpenSSL's default store is used (which honours
+//! `SSL_CERT_FILE` and `SSL_CERT_DIR`); [`Trust::Nobody`] (`no_ssl_verify`)
+//! turns verification off.
 //!
 //! OpenSSL rather than rustls because certificate login needs TLS 1.3
-//! post-handshake authentication or TLS 1.2 renegotiation (see DESIGN.md);
-//! everything TLS is configured here, on one `SslConnector` shared by all
-//! connections of a [`Connection`](crate::Connection), so that certificate
-//! login can enable post-handshake authentication on the same context.
+//! post-handshake authentication or TLS 1.2 renegotiation (see DESIGN.md):
+//! every context offers post-handshake authentication, so that a server may
+//! ask for the client certificate after the handshake, as Koji's Apache does
+//! on `/kojihub/ssllogin`. A [`Connection`](crate::Connection) builds one
+//! context and shares it between all its connections.
 
 use std::path::{Path, PathBuf};
 
-use openssl::ssl::{SslConnector, SslConnectorBuilder, SslMethod, SslVerifyMode};
+use openssl::ssl::{SslConnector, SslMethod, SslVerifyMode, SslVersion};
 use openssl::x509::X509;
 use openssl::x509::store::X509StoreBuilder;
 
+use crate::auth::ssl::{ClientIdentity, IdentityError, TlsSetupError, TlsVersion};
 use crate::error::{Error, Result};
 
-/// TLS settings collected by the builder.
+/// Whom to trust for the server's certificate.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Trust<'a> {
+    /// The system's roots (OpenSSL's default verify paths).
+    System,
+    /// Only the CA certificates in this PEM file; never the system's roots.
+    Only(&'a Path),
+    /// Nobody: the server's certificate is not verified at all.
+    Nobody,
+}
+
+/// What a client context is made of.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ContextSpec<'a> {
+    /// Whom to trust for the server's certificate.
+    pub(crate) trust: Trust<'a>,
+    /// The client certificate to present, if any.
+    pub(crate) identity: Option<&'a ClientIdentity>,
+    /// The highest TLS version to offer (None: OpenSSL's highest).
+    pub(crate) max_version: Option<TlsVersion>,
+}
+
+/// Builds the OpenSSL client context `spec` describes. Hostname checking
+/// happens where the context is used (`SslConnector::connect`,
+/// `configure()?.into_ssl(host)`).
+pub(crate) fn connector(
+    spec: &ContextSpec<'_>,
+) -> std::result::Result<SslConnector, TlsSetupError> {
+    // The builder starts with the system's roots and peer verification on.
+    let mut builder = SslConnector::builder(SslMethod::tls_client())?;
+    match spec.trust {
+        Trust::System => builder.set_verify(SslVerifyMode::PEER),
+        Trust::Only(path) => {
+            builder.set_verify(SslVerifyMode::PEER);
+            // A new store holding only the file's certificates replaces the
+            // default one: adding them (set_ca_file) would keep trusting
+            // every system root as well.
+            let mut store = X509StoreBuilder::new()?;
+            for cert in read_ca_file(path)? {
+                store.add_cert(cert)?;
+            }
+            builder.set_cert_store(store.build());
+        }
+        Trust::Nobody => builder.set_verify(SslVerifyMode::NONE),
+    }
+    match spec.identity {
+        Some(identity) => identity.apply(&mut builder)?,
+        // Harmless without a certificate (the client then answers a request
+        // with an empty Certificate message, and the server decides).
+        None => crate::auth::ssl::enable_post_handshake_auth(&mut builder),
+    }
+    if let Some(version) = spec.max_version {
+        builder.set_max_proto_version(Some(match version {
+            TlsVersion::Tls12 => SslVersion::TLS1_2,
+            TlsVersion::Tls13 => SslVersion::TLS1_3,
+        }))?;
+    }
+    Ok(builder.build())
+}
+
+/// The certificates of a CA file (PEM, at least one).
+fn read_ca_file(path: &Path) -> std::result::Result<Vec<X509>, TlsSetupError> {
+    let bad = |reason: String| TlsSetupError::ServerCa {
+        path: path.to_owned(),
+        reason,
+    };
+    let pem = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
+    let certs = X509::stack_from_pem(&pem).map_err(|e| {
+        bad(e
+            .errors()
+            .first()
+            .and_then(|e| e.reason())
+            .map_or_else(|| e.to_string(), str::to_owned))
+    })?;
+    if certs.is_empty() {
+        return Err(bad("no PEM certificate in it".into()));
+    }
+    Ok(certs)
+}
+
+/// Loads a client identity: the certificate (and chain) from `cert`, and
+/// the private key from `key`, or from `cert` too when `key` is `None`
+/// (koji's one-file `cert` option). Errors about the key name the key file.
+pub(crate) fn load_identity(
+    cert: &Path,
+    key: Option<&Path>,
+) -> std::result::Result<ClientIdentity, IdentityError> {
+    let Some(key) = key.filter(|k| *k != cert) else {
+        return ClientIdentity::from_pem_file(cert);
+    };
+    let read = |path: &Path| {
+        std::fs::read(path).map_err(|source| IdentityError::Unreadable {
+            path: path.to_owned(),
+            source,
+        })
+    };
+    let mut pem = read(cert)?;
+    pem.push(b'\n');
+    pem.extend_from_slice(&read(key)?);
+    ClientIdentity::from_pem(&pem, cert).map_err(|e| match e {
+        IdentityError::NoPrivateKey { .. } => IdentityError::NoPrivateKey {
+            path: key.to_owned(),
+        },
+        IdentityError::EncryptedKey { .. } => IdentityError::EncryptedKey {
+            path: key.to_owned(),
+        },
+        IdentityError::Invalid {
+            what: "private key",
+            reason,
+            ..
+        } => IdentityError::Invalid {
+            path: key.to_owned(),
+            what: "private key",
+            reason,
+        },
+        other => other,
+    })
+}
+
+/// TLS settings of a hub connection, collected by the builder.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct TlsSettings {
     /// PEM file of the CA(s) that must have signed the hub's certificate.
@@ -25,7 +157,7 @@ pub(crate) struct TlsSettings {
     /// One PEM file with the client certificate (and chain) and its key.
     pub(crate) cert: Option<PathBuf>,
     /// The highest TLS version to offer (None: OpenSSL's highest).
-    pub(crate) max_version: Option<crate::auth::ssl::TlsVersion>,
+    pub(crate) max_version: Option<TlsVersion>,
 }
 
 /// A ready TLS context, and whether it verifies the server.
@@ -38,9 +170,7 @@ pub(crate) struct TlsContext {
 impl TlsSettings {
     /// Builds the OpenSSL context these settings describe.
     pub(crate) fn build(&self) -> Result<TlsContext> {
-        let mut builder = SslConnector::builder(SslMethod::tls_client())
-            .map_err(|e| Error::builder("cannot create an OpenSSL context").with_source(e))?;
-        let verify = match &self.serverca {
+        let trust = match &self.serverca {
             Some(path) => {
                 if self.no_ssl_verify {
                     tracing::warn!(
@@ -48,81 +178,97 @@ impl TlsSettings {
                          the hub's certificate is verified against serverca"
                     );
                 }
-                trust_only(&mut builder, path)?;
-                true
+                Trust::Only(path)
             }
             None if self.no_ssl_verify => {
                 tracing::warn!(
                     "no_ssl_verify is set: the hub's TLS certificate will NOT be verified"
                 );
-                builder.set_verify(SslVerifyMode::NONE);
-                false
+                Trust::Nobody
             }
-            // SslConnector::builder already trusts the system roots.
-            None => true,
+            None => Trust::System,
         };
-        if let Some(path) = &self.cert {
-            load_identity(&mut builder, path)?;
-        }
-        // Koji's Apache asks for the client certificate only on
-        // /kojihub/ssllogin, i.e. after the handshake: let it (TLS 1.3).
-        crate::auth::ssl::enable_post_handshake_auth(&mut builder);
-        if let Some(version) = self.max_version {
-            builder
-                .set_max_proto_version(Some(match version {
-                    crate::auth::ssl::TlsVersion::Tls12 => openssl::ssl::SslVersion::TLS1_2,
-                    crate::auth::ssl::TlsVersion::Tls13 => openssl::ssl::SslVersion::TLS1_3,
-                }))
-                .map_err(|e| Error::builder("cannot limit the TLS version").with_source(e))?;
-        }
+        let identity = match &self.cert {
+            Some(path) => Some(ClientIdentity::from_pem_file(path).map_err(|e| {
+                Error::builder(format!(
+                    "cannot use the client certificate {}",
+                    path.display()
+                ))
+                .with_source(e)
+            })?),
+            None => None,
+        };
+        let spec = ContextSpec {
+            trust,
+            identity: identity.as_ref(),
+            max_version: self.max_version,
+        };
+        let connector = connector(&spec).map_err(|e| match e {
+            TlsSetupError::ServerCa { path, reason } => {
+                Error::builder(format!("cannot use serverca {}: {reason}", path.display()))
+            }
+            other => Error::builder("cannot set TLS up").with_source(other),
+        })?;
         Ok(TlsContext {
-            connector: builder.build(),
-            verify,
+            connector,
+            verify: !matches!(trust, Trust::Nobody),
         })
     }
 }
 
-/// Makes the CAs in the PEM file at `path` the only trusted roots (as koji
-/// does with `verify=serverca`).
-fn trust_only(builder: &mut SslConnectorBuilder, path: &Path) -> Result<()> {
-    let shown = path.display();
-    let pem = std::fs::read(path)
-        .map_err(|e| Error::builder(format!("cannot read serverca {shown}")).with_source(e))?;
-    let certs = X509::stack_from_pem(&pem).map_err(|e| {
-        Error::builder(format!("serverca {shown} is not a PEM certificate file")).with_source(e)
-    })?;
-    if certs.is_empty() {
-        return Err(Error::builder(format!(
-            "serverca {shown} holds no certificate"
-        )));
-    }
-    let mut store = X509StoreBuilder::new()
-        .map_err(|e| Error::builder("cannot create a certificate store").with_source(e))?;
-    for cert in certs {
-        store.add_cert(cert).map_err(|e| {
-            Error::builder(format!("cannot use a certificate of serverca {shown}")).with_source(e)
-        })?;
-    }
-    builder.set_cert_store(store.build());
-    Ok(())
-}
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
 
-/// Loads the client certificate, its chain and its key from one PEM file
-/// (koji's `cert` option; the key may be PKCS#1, PKCS#8 or EC) and makes the
-/// context present it.
-fn load_identity(builder: &mut SslConnectorBuilder, path: &Path) -> Result<()> {
-    let identity = crate::auth::ssl::ClientIdentity::from_pem_file(path).map_err(|e| {
-        Error::builder(format!(
-            "cannot use the client certificate {}",
-            path.display()
-        ))
-        .with_source(e)
-    })?;
-    identity.apply(builder).map_err(|e| {
-        Error::builder(format!(
-            "OpenSSL refused the client certificate {}",
-            path.display()
-        ))
-        .with_source(e)
-    })
+    #[test]
+    fn an_unusable_ca_file_is_a_setup_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let empty = dir.path().join("empty.pem");
+        std::fs::write(&empty, "not a certificate\n").unwrap();
+        for path in [empty, dir.path().join("missing.pem")] {
+            let spec = ContextSpec {
+                trust: Trust::Only(&path),
+                identity: None,
+                max_version: None,
+            };
+            let err = connector(&spec).unwrap_err();
+            assert!(
+                matches!(&err, TlsSetupError::ServerCa { path: p, .. } if *p == path),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_separate_key_file_is_named_in_key_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let cert = dir.path().join("cert.pem");
+        let key = dir.path().join("key.pem");
+        let pkey =
+            openssl::pkey::PKey::from_rsa(openssl::rsa::Rsa::generate(2048).unwrap()).unwrap();
+        let mut name = openssl::x509::X509NameBuilder::new().unwrap();
+        name.append_entry_by_text("CN", "me").unwrap();
+        let name = name.build();
+        let mut b = X509::builder().unwrap();
+        b.set_subject_name(&name).unwrap();
+        b.set_issuer_name(&name).unwrap();
+        b.set_pubkey(&pkey).unwrap();
+        b.set_not_before(&openssl::asn1::Asn1Time::days_from_now(0).unwrap())
+            .unwrap();
+        b.set_not_after(&openssl::asn1::Asn1Time::days_from_now(1).unwrap())
+            .unwrap();
+        b.sign(&pkey, openssl::hash::MessageDigest::sha256())
+            .unwrap();
+        std::fs::write(&cert, b.build().to_pem().unwrap()).unwrap();
+        std::fs::write(&key, "nothing here\n").unwrap();
+        let err = load_identity(&cert, Some(&key)).unwrap_err();
+        assert!(
+            matches!(&err, IdentityError::NoPrivateKey { path } if *path == key),
+            "{err}"
+        );
+        std::fs::write(&key, pkey.private_key_to_pem_pkcs8().unwrap()).unwrap();
+        let identity = load_identity(&cert, Some(&key)).unwrap();
+        assert_eq!(identity.common_name().as_deref(), Some("me"));
+    }
 }

@@ -34,8 +34,7 @@ use std::sync::Arc;
 
 use openssl::error::ErrorStack;
 use openssl::pkey::{PKey, Private};
-use openssl::ssl::{SslConnector, SslContextBuilder, SslMethod, SslVerifyMode, SslVersion};
-use openssl::x509::store::X509StoreBuilder;
+use openssl::ssl::{SslConnector, SslContextBuilder};
 use openssl::x509::{X509, X509NameRef, X509VerifyResult};
 
 /// Why a client certificate file could not be used. Never contains the
@@ -295,43 +294,15 @@ pub enum TlsSetupError {
 /// authentication. Hostname checking happens when the connector is used
 /// (`SslConnector::connect` / `configure().into_ssl(host)`).
 pub fn connector(settings: &TlsSettings) -> Result<SslConnector, TlsSetupError> {
-    let mut builder = SslConnector::builder(SslMethod::tls_client())?;
-    builder.set_verify(SslVerifyMode::PEER);
-    if let Some(path) = &settings.server_ca {
-        let pem = std::fs::read(path).map_err(|e| TlsSetupError::ServerCa {
-            path: path.clone(),
-            reason: e.to_string(),
-        })?;
-        let certs = X509::stack_from_pem(&pem).map_err(|e| TlsSetupError::ServerCa {
-            path: path.clone(),
-            reason: first_reason(&e),
-        })?;
-        if certs.is_empty() {
-            return Err(TlsSetupError::ServerCa {
-                path: path.clone(),
-                reason: "no PEM certificate in it".into(),
-            });
-        }
-        let mut store = X509StoreBuilder::new()?;
-        for cert in certs {
-            store.add_cert(cert)?;
-        }
-        builder.set_cert_store(store.build());
-    }
-    if let Some(identity) = &settings.identity {
-        identity.apply(&mut builder)?;
-    } else {
-        // Harmless without a certificate (the client then answers the
-        // request with an empty Certificate message, and the server decides).
-        enable_post_handshake_auth(&mut builder);
-    }
-    if let Some(version) = settings.max_version {
-        builder.set_max_proto_version(Some(match version {
-            TlsVersion::Tls12 => SslVersion::TLS1_2,
-            TlsVersion::Tls13 => SslVersion::TLS1_3,
-        }))?;
-    }
-    Ok(builder.build())
+    let trust = match &settings.server_ca {
+        Some(path) => crate::tls::Trust::Only(path),
+        None => crate::tls::Trust::System,
+    };
+    crate::tls::connector(&crate::tls::ContextSpec {
+        trust,
+        identity: settings.identity.as_deref(),
+        max_version: settings.max_version,
+    })
 }
 
 /// What a TLS failure means for a login, read from OpenSSL's error and the
