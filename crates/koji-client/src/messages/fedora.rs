@@ -21,7 +21,7 @@ use serde_json::{Map, Value};
 
 use super::error::MessageError;
 use super::event::*;
-use super::parse::{Ctx, Src, clip, kind_name, non_null, short, sparse, state_value};
+use super::parse::{Ctx, Origin, Src, clip, kind_name, non_null, short, sparse, state_value};
 use super::topic::{Dialect, Topic, TopicKind};
 use crate::model::{Build, BuildState, IdOrName, Package, Repo, Tag, Task, TaskState, User};
 
@@ -82,22 +82,13 @@ pub(super) fn parse_fedora(
         Some(_) => None,
         None => parsed.as_ref().and_then(|t| t.kind),
     };
-    let meta = |body: Value| MessageMeta {
+    let origin = Origin {
         dialect: Dialect::FedoraMessaging,
-        topic: topic.map(str::to_owned),
-        properties: props.clone(),
-        body,
+        topic,
+        properties: props,
     };
     let Some(kind) = kind else {
-        let (value, raw) = match serde_json::from_slice::<Value>(body) {
-            Ok(v) => (v, None),
-            Err(_) => (Value::Null, Some(body.to_vec())),
-        };
-        return Ok(KojiEvent::Unknown(UnknownMessage {
-            kind: schema.map(str::to_owned),
-            meta: meta(value),
-            raw_body: raw,
-        }));
+        return Ok(origin.unknown(schema.map(str::to_owned), body));
     };
     let name = kind_name(kind);
     let value: Value = serde_json::from_slice(body).map_err(|e| MessageError::Json {
@@ -132,14 +123,10 @@ pub(super) fn parse_fedora(
         // koji-fedoramessaging has no import or promote messages; a topic
         // that says so is someone else's.
         TopicKind::Import | TopicKind::BuildPromote => {
-            return Ok(KojiEvent::Unknown(UnknownMessage {
-                kind: schema.map(str::to_owned),
-                meta: meta(value),
-                raw_body: None,
-            }));
+            return Ok(origin.unknown(schema.map(str::to_owned), body));
         }
     };
-    Ok(event.with_meta(meta(value)))
+    Ok(event.with_meta(origin.meta(value)))
 }
 
 /// Turns a hub-like dict from a fedora-messaging body into the hub's own

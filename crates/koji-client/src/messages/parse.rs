@@ -66,14 +66,13 @@ pub fn parse(
         Some(t) => protonmsg_kind(t),
         None => parsed_topic.as_ref().and_then(|t| t.kind),
     };
-    let meta = |body: Value| MessageMeta {
+    let origin = Origin {
         dialect: Dialect::Protonmsg,
-        topic: topic.map(str::to_owned),
-        properties: properties.clone(),
-        body,
+        topic,
+        properties,
     };
     let Some(kind) = kind else {
-        return Ok(unknown(type_prop.map(str::to_owned), meta, body));
+        return Ok(origin.unknown(type_prop.map(str::to_owned), body));
     };
     let name = kind_name(kind);
     let body_value: Value = serde_json::from_slice(body).map_err(|e| MessageError::Json {
@@ -96,9 +95,8 @@ pub fn parse(
     ) {
         let attribute = cx.str_either("attribute")?;
         if attribute.as_deref().is_some_and(|a| a != "state") {
-            return Ok(unknown(
+            return Ok(origin.unknown(
                 Some(format!("{name}/{}", attribute.unwrap_or_default())),
-                meta,
                 body,
             ));
         }
@@ -115,7 +113,41 @@ pub fn parse(
         TopicKind::Import => KojiEvent::Import(import(&cx)?),
         TopicKind::BuildPromote => KojiEvent::BuildPromote(build_promote(&cx)?),
     };
-    Ok(event.with_meta(meta(body_value)))
+    Ok(event.with_meta(origin.meta(body_value)))
+}
+
+/// Where a message came from: what its [`MessageMeta`] records, in both
+/// dialects.
+pub(super) struct Origin<'a> {
+    pub(super) dialect: Dialect,
+    pub(super) topic: Option<&'a str>,
+    pub(super) properties: &'a Map<String, Value>,
+}
+
+impl Origin<'_> {
+    /// The metadata of a message with this (decoded) body.
+    pub(super) fn meta(&self, body: Value) -> MessageMeta {
+        MessageMeta {
+            dialect: self.dialect,
+            topic: self.topic.map(str::to_owned),
+            properties: self.properties.clone(),
+            body,
+        }
+    }
+
+    /// A message of a kind this library does not model: its body as JSON
+    /// when it is JSON, else kept raw.
+    pub(super) fn unknown(&self, kind: Option<String>, body: &[u8]) -> KojiEvent {
+        let (value, raw) = match serde_json::from_slice::<Value>(body) {
+            Ok(v) => (v, None),
+            Err(_) => (Value::Null, Some(body.to_vec())),
+        };
+        KojiEvent::Unknown(UnknownMessage {
+            kind,
+            meta: self.meta(value),
+            raw_body: raw,
+        })
+    }
 }
 
 /// Parses an AMQP 1.0 message (what Koji's `protonmsg` sends).
@@ -219,22 +251,6 @@ const STOMP_TRANSPORT_HEADERS: &[&str] = &[
     "persistent",
     "receipt",
 ];
-
-fn unknown(
-    kind: Option<String>,
-    meta: impl FnOnce(Value) -> MessageMeta,
-    body: &[u8],
-) -> KojiEvent {
-    let (value, raw) = match serde_json::from_slice::<Value>(body) {
-        Ok(v) => (v, None),
-        Err(_) => (Value::Null, Some(body.to_vec())),
-    };
-    KojiEvent::Unknown(UnknownMessage {
-        kind,
-        meta: meta(value),
-        raw_body: raw,
-    })
-}
 
 pub(super) fn protonmsg_kind(type_prop: &str) -> Option<TopicKind> {
     Some(match type_prop {
