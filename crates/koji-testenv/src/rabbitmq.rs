@@ -60,9 +60,10 @@ pub struct RabbitMq {
     pub amqp_port: u16,
     /// STOMP port.
     pub stomp_port: u16,
-    /// STOMP-over-TLS port (client certificate required), when started
-    /// with [`RabbitMq::start_with_tls`].
+    /// STOMP-over-TLS port, when started with TLS.
     pub stomp_tls_port: Option<u16>,
+    /// AMQP-over-TLS port (AMQP 0-9-1 and 1.0), when started with TLS.
+    pub amqp_tls_port: Option<u16>,
     epmd_port: u16,
     dist_port: u16,
     node: String,
@@ -77,13 +78,24 @@ impl RabbitMq {
         Self::start_inner(None)
     }
 
-    /// Like [`RabbitMq::start`], plus a STOMP TLS listener that requires a
-    /// client certificate signed by `certs.ca`.
+    /// Like [`RabbitMq::start`], plus STOMP and AMQP TLS listeners that
+    /// require a client certificate signed by `certs.ca`.
     pub fn start_with_tls(certs: &TestCerts) -> RabbitMq {
-        Self::start_inner(Some(certs))
+        Self::start_inner(Some(&BrokerTls {
+            client_ca: certs.ca.clone(),
+            cert: certs.server_cert.clone(),
+            key: certs.server_key.clone(),
+            require_client_cert: true,
+        }))
     }
 
-    fn start_inner(certs: Option<&TestCerts>) -> RabbitMq {
+    /// Like [`RabbitMq::start`], plus STOMP and AMQP TLS listeners set up
+    /// as `tls` says.
+    pub fn start_with_tls_listeners(tls: &BrokerTls) -> RabbitMq {
+        Self::start_inner(Some(tls))
+    }
+
+    fn start_inner(tls: Option<&BrokerTls>) -> RabbitMq {
         let dir = tempfile::Builder::new()
             .prefix("koji-rabbitmq-")
             .tempdir()
@@ -101,20 +113,22 @@ impl RabbitMq {
              log.console = false\n\
              log.file.level = info\n"
         );
-        let stomp_tls_port = certs.map(|c| {
-            let port = free_port();
+        let tls_ports = tls.map(|t| {
+            let (stomp, amqp) = (free_port(), free_port());
             conf.push_str(&format!(
-                "stomp.listeners.ssl.1 = 127.0.0.1:{port}\n\
+                "stomp.listeners.ssl.1 = 127.0.0.1:{stomp}\n\
+                 listeners.ssl.1 = 127.0.0.1:{amqp}\n\
                  ssl_options.cacertfile = {}\n\
                  ssl_options.certfile = {}\n\
                  ssl_options.keyfile = {}\n\
                  ssl_options.verify = verify_peer\n\
-                 ssl_options.fail_if_no_peer_cert = true\n",
-                c.ca.display(),
-                c.server_cert.display(),
-                c.server_key.display()
+                 ssl_options.fail_if_no_peer_cert = {}\n",
+                t.client_ca.display(),
+                t.cert.display(),
+                t.key.display(),
+                t.require_client_cert,
             ));
-            port
+            (stomp, amqp)
         });
         std::fs::write(dir.path().join("rabbitmq.conf"), conf).unwrap();
         std::fs::write(
@@ -129,7 +143,8 @@ impl RabbitMq {
             dir,
             amqp_port,
             stomp_port,
-            stomp_tls_port,
+            stomp_tls_port: tls_ports.map(|p| p.0),
+            amqp_tls_port: tls_ports.map(|p| p.1),
             epmd_port,
             dist_port,
             node,
@@ -203,7 +218,7 @@ impl RabbitMq {
             let booted = std::fs::read_to_string(self.dir.path().join("server.out"))
                 .map(|t| t.matches("Starting broker... completed").count())
                 .unwrap_or(0);
-            let tls_up = self.stomp_tls_port.is_none_or(up);
+            let tls_up = self.stomp_tls_port.is_none_or(up) && self.amqp_tls_port.is_none_or(up);
             if booted >= self.boots && up(self.amqp_port) && up(self.stomp_port) && tls_up {
                 return;
             }
@@ -259,6 +274,14 @@ impl RabbitMq {
         self.kill();
         self.boot();
     }
+
+    /// Starts a broker stopped with [`RabbitMq::kill`] again (same data,
+    /// ports and node name); nothing if it runs.
+    pub fn start_again(&mut self) {
+        if self.child.is_none() {
+            self.boot();
+        }
+    }
 }
 
 impl Drop for RabbitMq {
@@ -275,6 +298,20 @@ impl Drop for RabbitMq {
                 .status();
         }
     }
+}
+
+/// How [`RabbitMq::start_with_tls_listeners`] sets its TLS listeners up.
+#[derive(Debug, Clone)]
+pub struct BrokerTls {
+    /// The CA that must have signed client certificates.
+    pub client_ca: PathBuf,
+    /// The broker's certificate (PEM).
+    pub cert: PathBuf,
+    /// The broker's private key (PEM).
+    pub key: PathBuf,
+    /// Whether a client without a certificate is refused (a client that
+    /// presents one the CA did not sign always is).
+    pub require_client_cert: bool,
 }
 
 /// A throw-away CA with a server certificate (for `localhost` and

@@ -17,7 +17,14 @@
 //! queue that lives as long as the connection. Each message is
 //! acknowledged after it was read; one that cannot be parsed is logged and
 //! skipped; when the broker goes away the consumer reconnects with
-//! [`Backoff`]. The stream only ends when it is dropped.
+//! [`Backoff`]. What retrying cannot fix (refused credentials or virtual
+//! host, an untrusted broker certificate, a refused client certificate, an
+//! exchange that does not exist) ends the stream with a
+//! [`ConsumerError`](super::ConsumerError).
+//!
+//! TLS (`amqps://`) uses the crate's one TLS builder, as the hub
+//! connection does: with [`TlsConfig::ca_file`] only that file's CAs are
+//! trusted.
 //!
 //! AMQP 0-9-1 delivers at least once: a message whose acknowledgement was
 //! lost with the connection comes again after the reconnect. Such a
@@ -39,29 +46,32 @@
 //!         .key_file("/etc/fedora-messaging/fedora-key.pem"))
 //!     .queue("00000000-0000-0000-0000-000000000000")
 //!     .bind("org.fedoraproject.prod.buildsys.#");
-//! let events = consume(config)?;
-//! futures_util::pin_mut!(events);
+//! let mut events = consume(config)?;
 //! while let Some(event) = events.next().await {
-//!     println!("{}", event.summary(Some("https://koji.fedoraproject.org/koji")));
+//!     println!("{}", event?.summary(Some("https://koji.fedoraproject.org/koji")));
 //! }
 //! # Ok(()) }
 //! ```
 
 use std::collections::{HashSet, VecDeque};
 use std::fmt;
-use std::sync::Arc;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures_util::{Stream, StreamExt};
+use futures_util::StreamExt;
 use lapin::options::{
     BasicAckOptions, BasicConsumeOptions, BasicQosOptions, QueueBindOptions, QueueDeclareOptions,
 };
-use lapin::tcp::{OwnedIdentity, OwnedTLSConfig};
+use lapin::protocol::{AMQPErrorKind, AMQPHardError, AMQPSoftError};
+use lapin::tcp::{HandshakeError, HandshakeResult, TcpStream};
 use lapin::types::{AMQPValue, FieldTable, ShortString};
+use lapin::uri::{AMQPScheme, AMQPUri};
 use lapin::{Connection, ConnectionProperties, Consumer};
+use openssl::ssl::SslConnector;
 use serde_json::{Map, Number, Value};
 
-use super::consumer::{Backoff, TlsConfig, log_bad_message, reconnect};
+use super::consumer::{Backoff, EventStream, FatalKind, LinkError, Received, TlsConfig, Transport};
 use super::{KojiEvent, MessageError, RABBITMQ_APP_PROPERTIES_HEADER, amqp_value, parse};
 
 /// Where to connect, and what to consume.
@@ -175,13 +185,18 @@ impl AmqpConfig {
     }
 }
 
-/// Why an AMQP 0-9-1 connection failed (logged; the stream reconnects).
+/// Why an AMQP 0-9-1 consumer could not be set up (from [`consume`]), or a
+/// connection failed (logged, or in the stream's
+/// [`ConsumerError`](super::ConsumerError) when retrying cannot help).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum AmqpError {
     /// The consumer has nothing bound.
     #[error("no routing key to bind")]
     NoBinding,
+    /// The URL is not an `amqp://` or `amqps://` URL.
+    #[error("invalid URL: {0}")]
+    Url(String),
     /// The TLS files could not be used.
     #[error("TLS: {0}")]
     Tls(String),
@@ -299,25 +314,6 @@ struct Live {
     consumer: Consumer,
 }
 
-/// The TLS material, read once (lapin's `OwnedTLSConfig` is not `Clone`).
-#[derive(Default)]
-struct TlsFiles {
-    ca_pem: Option<String>,
-    pkcs12: Option<Vec<u8>>,
-}
-
-impl TlsFiles {
-    fn owned(&self) -> OwnedTLSConfig {
-        OwnedTLSConfig {
-            cert_chain: self.ca_pem.clone(),
-            identity: self.pkcs12.clone().map(|der| OwnedIdentity::PKCS12 {
-                der,
-                password: String::new(),
-            }),
-        }
-    }
-}
-
 /// How many message ids [`SeenIds`] remembers.
 const SEEN_IDS: usize = 1024;
 
@@ -356,134 +352,194 @@ impl SeenIds {
     }
 }
 
-struct State {
-    config: Arc<AmqpConfig>,
-    tls: TlsFiles,
-    live: Option<Live>,
-    failures: u32,
-    seen: SeenIds,
-}
+/// The TLS failure of the last handshake, kept by the connect function
+/// lapin calls (lapin hands back only an I/O error).
+type LastTls = Arc<Mutex<Option<LinkError>>>;
 
-async fn open(config: &AmqpConfig, tls: &TlsFiles) -> Result<Live, AmqpError> {
-    let props = ConnectionProperties::default()
-        .with_executor(tokio_executor_trait::Tokio::current())
-        .with_reactor(tokio_reactor_trait::Tokio::current())
-        .with_connection_name("koji-client".into());
-    let connection = Connection::connect_with_config(&config.url, props, tls.owned()).await?;
-    let channel = connection.create_channel().await?;
-    channel
-        .basic_qos(config.prefetch, BasicQosOptions::default())
-        .await?;
-    let (name, options) = match &config.queue {
-        Some(name) => (
-            name.as_str(),
-            QueueDeclareOptions {
-                durable: true,
-                ..QueueDeclareOptions::default()
-            },
-        ),
-        None => (
-            "",
-            QueueDeclareOptions {
-                exclusive: true,
-                auto_delete: true,
-                ..QueueDeclareOptions::default()
-            },
-        ),
-    };
-    let queue = channel
-        .queue_declare(name, options, FieldTable::default())
-        .await?;
-    for key in &config.bindings {
-        channel
-            .queue_bind(
-                queue.name().as_str(),
-                config.exchange.as_str(),
-                key.as_str(),
-                QueueBindOptions::default(),
-                FieldTable::default(),
-            )
-            .await?;
-    }
-    let consumer = channel
-        .basic_consume(
-            queue.name().as_str(),
-            "koji-client",
-            BasicConsumeOptions::default(),
-            FieldTable::default(),
-        )
-        .await?;
-    Ok(Live {
-        _connection: connection,
-        consumer,
+/// The function lapin calls to open the socket: TCP, then TLS for
+/// `amqps://` with the context of the crate's one TLS builder.
+fn connect_fn(
+    tls: Option<SslConnector>,
+    server_name: Option<String>,
+    last_tls: LastTls,
+) -> Box<dyn Fn(&AMQPUri) -> HandshakeResult + Send + Sync> {
+    Box::new(move |uri: &AMQPUri| {
+        let address = (uri.authority.host.as_str(), uri.authority.port);
+        let stream = match uri.query.connection_timeout {
+            Some(ms) => TcpStream::connect_timeout(address, Duration::from_millis(ms)),
+            None => TcpStream::connect(address),
+        }?;
+        let stream = match uri.scheme {
+            AMQPScheme::AMQP => stream,
+            AMQPScheme::AMQPS => {
+                let connector = tls
+                    .as_ref()
+                    .ok_or_else(|| std::io::Error::other("amqps:// without a TLS context"))?;
+                let name = server_name.as_deref().unwrap_or(&uri.authority.host);
+                match stream.into_openssl(connector, name) {
+                    Ok(stream) => stream,
+                    Err(HandshakeError::Failure(e)) => {
+                        let failure = super::consumer::tls_failure_in(&e);
+                        if let Ok(mut slot) = last_tls.lock() {
+                            *slot = Some(match failure {
+                                Some(f) => LinkError {
+                                    fatal: super::consumer::tls_kind(&f),
+                                    message: format!("TLS handshake with {name}: {f}"),
+                                },
+                                None => {
+                                    LinkError::transient(format!("TLS handshake with {name}: {e}"))
+                                }
+                            });
+                        }
+                        return Err(HandshakeError::Failure(e));
+                    }
+                    Err(other) => return Err(other),
+                }
+            }
+        };
+        stream.set_nonblocking(true)?;
+        Ok(stream)
     })
 }
 
-/// Starts consuming and returns the stream of events.
-///
-/// Fails at once only for a configuration that can never work (no
-/// binding, unreadable TLS files); everything else is retried.
-pub fn consume(config: AmqpConfig) -> Result<impl Stream<Item = KojiEvent> + Send, AmqpError> {
-    if config.bindings.is_empty() {
-        return Err(AmqpError::NoBinding);
+/// What a lapin error means for the consumer.
+fn link_error(error: &lapin::Error) -> LinkError {
+    match error.kind() {
+        lapin::ErrorKind::ProtocolError(amqp) => {
+            let text = amqp.to_string();
+            let fatal = match amqp.kind() {
+                AMQPErrorKind::Soft(AMQPSoftError::ACCESSREFUSED) => {
+                    Some(if text.to_ascii_lowercase().contains("login") {
+                        FatalKind::Credentials
+                    } else {
+                        FatalKind::AccessRefused
+                    })
+                }
+                AMQPErrorKind::Soft(AMQPSoftError::NOTFOUND) => Some(FatalKind::NotFound),
+                AMQPErrorKind::Hard(AMQPHardError::NOTALLOWED) => Some(FatalKind::AccessRefused),
+                _ => None,
+            };
+            LinkError {
+                fatal,
+                message: text,
+            }
+        }
+        lapin::ErrorKind::IOError(io) => LinkError::from_io(io, ""),
+        _ => LinkError::transient(error),
     }
-    let mut tls = TlsFiles::default();
-    if let Some(t) = &config.tls {
-        tls.ca_pem = t.ca_pem().map_err(AmqpError::Tls)?;
-        tls.pkcs12 = t.pkcs12().map_err(AmqpError::Tls)?;
-    }
-    let state = State {
-        config: Arc::new(config),
-        tls,
-        live: None,
-        failures: 0,
-        seen: SeenIds::default(),
-    };
-    Ok(futures_util::stream::unfold(
-        state,
-        |mut state| async move {
-            let event = next_event(&mut state).await;
-            Some((event, state))
-        },
-    ))
 }
 
-async fn next_event(state: &mut State) -> KojiEvent {
-    loop {
-        let Some(live) = state.live.as_mut() else {
-            let config = &state.config;
-            let url = redact_url(&config.url);
-            state.live = reconnect(
-                &config.backoff,
-                &mut state.failures,
-                config.connect_timeout,
-                open(config, &state.tls),
-                AmqpError::Timeout,
-                "amqp",
-                &url,
-            )
-            .await;
-            if state.live.is_some() {
-                tracing::info!(%url, "AMQP consumer connected");
-            }
-            continue;
+/// The AMQP 0-9-1 side of the shared consumer loop.
+struct Amqp {
+    config: Arc<AmqpConfig>,
+    uri: AMQPUri,
+    tls: Option<SslConnector>,
+    last_tls: LastTls,
+    seen: SeenIds,
+}
+
+impl Amqp {
+    async fn connect(&self) -> Result<Live, LinkError> {
+        let config = &self.config;
+        if let Ok(mut slot) = self.last_tls.lock() {
+            *slot = None;
+        }
+        let props = ConnectionProperties::default()
+            .with_executor(tokio_executor_trait::Tokio::current())
+            .with_reactor(tokio_reactor_trait::Tokio::current())
+            .with_connection_name("koji-client".into());
+        let server_name = config
+            .tls
+            .as_ref()
+            .map(|t| t.server_name_or(&self.uri.authority.host));
+        let connect = connect_fn(self.tls.clone(), server_name, self.last_tls.clone());
+        let fail = |e: lapin::Error| {
+            let handshake = self.last_tls.lock().ok().and_then(|mut slot| slot.take());
+            handshake.unwrap_or_else(|| link_error(&e))
         };
+        let connection = Connection::connector(self.uri.clone(), connect, props)
+            .await
+            .map_err(fail)?;
+        let channel = connection.create_channel().await.map_err(fail)?;
+        channel
+            .basic_qos(config.prefetch, BasicQosOptions::default())
+            .await
+            .map_err(fail)?;
+        let (name, options) = match &config.queue {
+            Some(name) => (
+                name.as_str(),
+                QueueDeclareOptions {
+                    durable: true,
+                    ..QueueDeclareOptions::default()
+                },
+            ),
+            None => (
+                "",
+                QueueDeclareOptions {
+                    exclusive: true,
+                    auto_delete: true,
+                    ..QueueDeclareOptions::default()
+                },
+            ),
+        };
+        let queue = channel
+            .queue_declare(name, options, FieldTable::default())
+            .await
+            .map_err(fail)?;
+        for key in &config.bindings {
+            channel
+                .queue_bind(
+                    queue.name().as_str(),
+                    config.exchange.as_str(),
+                    key.as_str(),
+                    QueueBindOptions::default(),
+                    FieldTable::default(),
+                )
+                .await
+                .map_err(fail)?;
+        }
+        let consumer = channel
+            .basic_consume(
+                queue.name().as_str(),
+                "koji-client",
+                BasicConsumeOptions::default(),
+                FieldTable::default(),
+            )
+            .await
+            .map_err(fail)?;
+        Ok(Live {
+            _connection: connection,
+            consumer,
+        })
+    }
+}
+
+impl Transport for Amqp {
+    type Link = Live;
+    const NAME: &'static str = "amqp";
+
+    fn broker(&self) -> String {
+        redact_url(&self.config.url)
+    }
+
+    fn backoff(&self) -> Backoff {
+        self.config.backoff
+    }
+
+    fn connect_timeout(&self) -> Duration {
+        self.config.connect_timeout
+    }
+
+    fn open(&mut self) -> impl Future<Output = Result<Live, LinkError>> + Send {
+        self.connect()
+    }
+
+    async fn receive(&mut self, live: &mut Live) -> Result<Received, LinkError> {
         let delivery = match live.consumer.next().await {
             Some(Ok(delivery)) => delivery,
-            Some(Err(error)) => {
-                tracing::warn!(%error, "AMQP consumer lost its connection; reconnecting");
-                state.live = None;
-                state.failures = 1;
-                continue;
-            }
-            None => {
-                tracing::warn!("AMQP consumer was cancelled; reconnecting");
-                state.live = None;
-                state.failures = 1;
-                continue;
-            }
+            Some(Err(error)) => return Err(link_error(&error)),
+            None => return Err(LinkError::transient("the broker cancelled the consumer")),
         };
-        state.failures = 0;
         let topic = delivery.routing_key.as_str().to_owned();
         let amqp1 =
             delivery.properties.kind().as_ref().map(ShortString::as_str) == Some("amqp-1.0");
@@ -493,26 +549,55 @@ async fn next_event(state: &mut State) -> KojiEvent {
             amqp1,
             &delivery.data,
         );
-        if let Err(error) = delivery.ack(BasicAckOptions::default()).await {
-            // Unacknowledged: the broker delivers it again after reconnecting.
-            tracing::warn!(%error, "AMQP ack failed; reconnecting");
-            state.live = None;
-            state.failures = 1;
-            continue;
-        }
+        // Unacknowledged, the message comes again after the reconnect.
+        delivery
+            .ack(BasicAckOptions::default())
+            .await
+            .map_err(|e| link_error(&e))?;
         let message_id = delivery.properties.message_id().as_ref();
-        if state
+        if self
             .seen
             .is_repeat(message_id.map(ShortString::as_str), delivery.redelivered)
         {
             tracing::debug!(topic, "skipping a redelivered message already yielded");
-            continue;
+            return Ok(Received::Nothing);
         }
-        match parsed {
-            Ok(event) => return event,
-            Err(error) => log_bad_message("amqp", Some(&topic), &error),
-        }
+        Ok(match parsed {
+            Ok(event) => Received::Event(event),
+            Err(error) => Received::Unparsable {
+                topic: Some(topic),
+                error,
+            },
+        })
     }
+}
+
+/// Starts consuming and returns the stream of events.
+///
+/// Fails at once for a configuration that can never work (no binding, a
+/// bad URL, unreadable TLS files); the stream ends with a
+/// [`ConsumerError`](super::ConsumerError) on what the broker refuses for
+/// good; everything else is retried.
+pub fn consume(config: AmqpConfig) -> Result<EventStream, AmqpError> {
+    if config.bindings.is_empty() {
+        return Err(AmqpError::NoBinding);
+    }
+    let uri: AMQPUri = config
+        .url
+        .parse()
+        .map_err(|e: String| AmqpError::Url(format!("{}: {e}", redact_url(&config.url))))?;
+    let tls = match (&config.tls, &uri.scheme) {
+        (Some(t), _) => Some(t.connector().map_err(AmqpError::Tls)?),
+        (None, AMQPScheme::AMQPS) => Some(TlsConfig::new().connector().map_err(AmqpError::Tls)?),
+        (None, AMQPScheme::AMQP) => None,
+    };
+    Ok(super::consumer::run(Amqp {
+        config: Arc::new(config),
+        uri,
+        tls,
+        last_tls: LastTls::default(),
+        seen: SeenIds::default(),
+    }))
 }
 
 #[cfg(test)]

@@ -4,10 +4,13 @@
 //! Koji's hub plugin sends AMQP 1.0 messages (application properties and a
 //! JSON string body) to a broker: ActiveMQ/Artemis (UMB), Qpid, or
 //! RabbitMQ with its AMQP 1.0 plugin. [`receive`] attaches a receiving
-//! link to one source address and yields a [`Stream`] of [`KojiEvent`]s.
-//! Messages are accepted once read; one that cannot be parsed is logged
-//! and skipped; when the broker goes away the receiver reconnects with
-//! [`Backoff`] and attaches again. The stream only ends when it is dropped.
+//! link to one source address and yields an [`EventStream`] of
+//! [`KojiEvent`](super::KojiEvent)s. Messages are accepted once read; one that cannot be
+//! parsed is logged and skipped; when the broker goes away the receiver
+//! reconnects with [`Backoff`] and attaches again. What retrying cannot
+//! fix (a refused SASL login, an untrusted broker certificate, a refused
+//! client certificate, an address that does not exist or may not be read)
+//! ends the stream with a [`ConsumerError`](super::ConsumerError).
 //!
 //! The address names what to read: on RabbitMQ 3.x `/topic/koji.#` (a
 //! temporary queue bound to `amq.topic`, gone with the link) or
@@ -29,32 +32,33 @@
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! let config = Amqp1Config::new("amqps://umb.example.com:5671", "topic://VirtualTopic.eng.brew.>")
 //!     .tls(TlsConfig::new().ca_file("/etc/pki/umb-ca.crt").cert_file("/etc/pki/me.pem"));
-//! let events = receive(config)?;
-//! futures_util::pin_mut!(events);
+//! let mut events = receive(config)?;
 //! while let Some(event) = events.next().await {
-//!     println!("{}", event.summary(None));
+//!     println!("{}", event?.summary(None));
 //! }
 //! # Ok(()) }
 //! ```
 
 use std::fmt;
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use fe2o3_amqp::connection::ConnectionHandle;
+use fe2o3_amqp::connection::{ConnectionHandle, ConnectionStopReason, OpenError};
+use fe2o3_amqp::link::{ReceiverAttachError, SessionStopReason};
 use fe2o3_amqp::sasl_profile::SaslProfile;
 use fe2o3_amqp::session::SessionHandle;
+use fe2o3_amqp::types::definitions::{AmqpError, ErrorCondition};
 use fe2o3_amqp::types::messaging::{Body, Message};
 use fe2o3_amqp::types::primitives::Value as AmqpValue;
 use fe2o3_amqp::{Connection, Receiver, Session};
-use futures_util::Stream;
 use openssl::ssl::SslConnector;
 use serde_json::{Map, Value};
 use tokio::net::TcpStream;
 
-use super::consumer::{Backoff, TlsConfig, log_bad_message, reconnect};
-use super::{KojiEvent, parse};
+use super::consumer::{Backoff, EventStream, FatalKind, LinkError, Received, TlsConfig, Transport};
+use super::parse;
 
 /// Where to connect and what to read.
 #[derive(Clone)]
@@ -89,7 +93,9 @@ impl fmt::Debug for Amqp1Config {
     }
 }
 
-/// Why an AMQP 1.0 receiver failed (logged; the stream reconnects).
+/// Why an AMQP 1.0 receiver could not be set up (from [`receive`]), or a
+/// connection failed (logged, or in the stream's
+/// [`ConsumerError`](super::ConsumerError) when retrying cannot help).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Amqp1Error {
@@ -278,21 +284,89 @@ struct Live {
     receiver: Receiver,
 }
 
+/// What an error the broker closed with means for the consumer.
+fn condition_kind(error: &fe2o3_amqp::types::definitions::Error) -> Option<FatalKind> {
+    match &error.condition {
+        ErrorCondition::AmqpError(AmqpError::NotFound) => Some(FatalKind::NotFound),
+        ErrorCondition::AmqpError(AmqpError::UnauthorizedAccess) => Some(FatalKind::AccessRefused),
+        _ => None,
+    }
+}
+
+/// Shows a broker's error as its condition and description.
+fn show_condition(error: &fe2o3_amqp::types::definitions::Error) -> String {
+    match &error.description {
+        Some(d) => format!("{:?}: {d}", error.condition),
+        None => format!("{:?}", error.condition),
+    }
+}
+
+fn open_error(error: OpenError) -> LinkError {
+    let what = "opening the connection";
+    match error {
+        OpenError::SaslError { code, .. } => LinkError::fatal(
+            FatalKind::Credentials,
+            format!("{what}: SASL login refused ({code:?})"),
+        ),
+        OpenError::RemoteClosedWithError(e) => LinkError {
+            fatal: condition_kind(&e),
+            message: format!("{what}: {}", show_condition(&e)),
+        },
+        OpenError::Io(e) | OpenError::TransportError(fe2o3_amqp::transport::Error::Io(e)) => {
+            LinkError::from_io(&e, what)
+        }
+        other => LinkError::transient(Amqp1Error::Open(other.to_string())),
+    }
+}
+
+fn attach_error(address: &str, error: ReceiverAttachError) -> LinkError {
+    // RabbitMQ refuses an unknown queue by ending the session with the
+    // error, not just the link.
+    let remote = match &error {
+        ReceiverAttachError::RemoteClosedWithError(e) => Some(e),
+        ReceiverAttachError::SessionStopped(reason) => match reason {
+            SessionStopReason::RemoteEndedWithError(e) => Some(e),
+            SessionStopReason::ConnectionStopped(ConnectionStopReason::RemoteClosedWithError(
+                e,
+            )) => Some(e),
+            _ => None,
+        },
+        _ => None,
+    };
+    let (fatal, reason) = match remote {
+        Some(e) => (condition_kind(e), show_condition(e)),
+        None => (None, error.to_string()),
+    };
+    LinkError {
+        fatal,
+        message: Amqp1Error::Attach {
+            address: address.to_owned(),
+            reason,
+        }
+        .to_string(),
+    }
+}
+
 async fn open(
     config: &Amqp1Config,
     tls: Option<&SslConnector>,
     link: u64,
-) -> Result<Live, Amqp1Error> {
-    let ep = endpoint(&config.url)?;
-    let tcp = TcpStream::connect((ep.host.as_str(), ep.port)).await?;
-    tcp.set_nodelay(true)?;
+) -> Result<Live, LinkError> {
+    let ep = endpoint(&config.url).map_err(LinkError::transient)?;
+    let tcp = TcpStream::connect((ep.host.as_str(), ep.port))
+        .await
+        .map_err(|e| LinkError::from_io(&e, "connecting"))?;
+    tcp.set_nodelay(true)
+        .map_err(|e| LinkError::from_io(&e, "connecting"))?;
     let builder = Connection::builder()
         .container_id(config.container_id.clone())
         .scheme("amqp")
         .hostname(Some(ep.host.as_str()))
         .sasl_profile(ep.sasl);
     let mut connection = if ep.tls {
-        let connector = tls.ok_or_else(|| Amqp1Error::Tls("amqps:// needs TLS settings".into()))?;
+        let connector = tls.ok_or_else(|| {
+            LinkError::transient(Amqp1Error::Tls("amqps:// needs TLS settings".into()))
+        })?;
         let name = config
             .tls
             .as_ref()
@@ -300,23 +374,23 @@ async fn open(
         let ssl = connector
             .configure()
             .and_then(|c| c.into_ssl(&name))
-            .map_err(|e| Amqp1Error::Tls(e.to_string()))?;
-        let mut stream =
-            tokio_openssl::SslStream::new(ssl, tcp).map_err(|e| Amqp1Error::Tls(e.to_string()))?;
-        Pin::new(&mut stream)
-            .connect()
-            .await
-            .map_err(|e| Amqp1Error::Tls(format!("handshake with {name}: {e}")))?;
+            .map_err(|e| LinkError::transient(Amqp1Error::Tls(e.to_string())))?;
+        let mut stream = tokio_openssl::SslStream::new(ssl, tcp)
+            .map_err(|e| LinkError::transient(Amqp1Error::Tls(e.to_string())))?;
+        if let Err(e) = Pin::new(&mut stream).connect().await {
+            let verify = stream.ssl().verify_result();
+            return Err(LinkError::handshake(&name, &e, Some(verify)));
+        }
         builder.open_with_stream(stream).await
     } else {
         builder.open_with_stream(tcp).await
     }
-    .map_err(|e| Amqp1Error::Open(e.to_string()))?;
+    .map_err(open_error)?;
     let mut session = match Session::begin(&mut connection).await {
         Ok(s) => s,
         Err(e) => {
             let _ = connection.close().await;
-            return Err(Amqp1Error::Session(e.to_string()));
+            return Err(LinkError::transient(Amqp1Error::Session(e.to_string())));
         }
     };
     let receiver = match Receiver::attach(
@@ -330,10 +404,7 @@ async fn open(
         Err(e) => {
             let _ = session.end().await;
             let _ = connection.close().await;
-            return Err(Amqp1Error::Attach {
-                address: config.source.clone(),
-                reason: e.to_string(),
-            });
+            return Err(attach_error(&config.source, e));
         }
     };
     Ok(Live {
@@ -357,91 +428,80 @@ impl Live {
     }
 }
 
-struct State {
+/// The AMQP 1.0 side of the shared consumer loop.
+struct Amqp1 {
     config: Arc<Amqp1Config>,
     tls: Option<SslConnector>,
-    live: Option<Live>,
-    failures: u32,
     links: u64,
+}
+
+impl Transport for Amqp1 {
+    type Link = Live;
+    const NAME: &'static str = "amqp1";
+
+    fn broker(&self) -> String {
+        self.config.source.clone()
+    }
+
+    fn backoff(&self) -> Backoff {
+        self.config.backoff
+    }
+
+    fn connect_timeout(&self) -> Duration {
+        self.config.connect_timeout
+    }
+
+    fn open(&mut self) -> impl Future<Output = Result<Live, LinkError>> + Send {
+        self.links += 1;
+        open(&self.config, self.tls.as_ref(), self.links)
+    }
+
+    async fn receive(&mut self, live: &mut Live) -> Result<Received, LinkError> {
+        let delivery = live
+            .receiver
+            .recv::<Body<AmqpValue>>()
+            .await
+            .map_err(|e| LinkError::transient(format!("receiving: {e}")))?;
+        let topic = message_topic(delivery.message()).unwrap_or_else(|| self.config.source.clone());
+        let (props, body) = message_parts(delivery.message());
+        let parsed = parse(Some(&topic), &props, &body);
+        // Unsettled, the message comes again after the reconnect.
+        live.receiver
+            .accept(&delivery)
+            .await
+            .map_err(|e| LinkError::transient(format!("accepting: {e}")))?;
+        Ok(match parsed {
+            Ok(event) => Received::Event(event),
+            Err(error) => Received::Unparsable {
+                topic: Some(topic),
+                error,
+            },
+        })
+    }
+
+    fn close(live: Live) -> impl Future<Output = ()> + Send {
+        live.close()
+    }
 }
 
 /// Starts receiving and returns the stream of events.
 ///
-/// Fails at once only for a configuration that can never work (a bad URL,
-/// unreadable TLS files); everything else is retried.
-pub fn receive(config: Amqp1Config) -> Result<impl Stream<Item = KojiEvent> + Send, Amqp1Error> {
+/// Fails at once for a configuration that can never work (a bad URL,
+/// unreadable TLS files); the stream ends with a
+/// [`ConsumerError`](super::ConsumerError) on what the broker refuses for
+/// good; everything else is retried.
+pub fn receive(config: Amqp1Config) -> Result<EventStream, Amqp1Error> {
     let ep = endpoint(&config.url)?;
     let tls = match (&config.tls, ep.tls) {
         (Some(t), _) => Some(t.connector().map_err(Amqp1Error::Tls)?),
         (None, true) => Some(TlsConfig::new().connector().map_err(Amqp1Error::Tls)?),
         (None, false) => None,
     };
-    let state = State {
+    Ok(super::consumer::run(Amqp1 {
         config: Arc::new(config),
         tls,
-        live: None,
-        failures: 0,
         links: 0,
-    };
-    Ok(futures_util::stream::unfold(
-        state,
-        |mut state| async move {
-            let event = next_event(&mut state).await;
-            Some((event, state))
-        },
-    ))
-}
-
-async fn next_event(state: &mut State) -> KojiEvent {
-    loop {
-        let Some(live) = state.live.as_mut() else {
-            state.links += 1;
-            let config = &state.config;
-            state.live = reconnect(
-                &config.backoff,
-                &mut state.failures,
-                config.connect_timeout,
-                open(config, state.tls.as_ref(), state.links),
-                Amqp1Error::Timeout,
-                "amqp1",
-                &config.source,
-            )
-            .await;
-            if state.live.is_some() {
-                tracing::info!(source = %config.source, "AMQP 1.0 receiver attached");
-            }
-            continue;
-        };
-        let delivery = match live.receiver.recv::<Body<AmqpValue>>().await {
-            Ok(delivery) => delivery,
-            Err(error) => {
-                tracing::warn!(%error, "AMQP 1.0 receiver lost its link; reconnecting");
-                if let Some(live) = state.live.take() {
-                    live.close().await;
-                }
-                state.failures = 1;
-                continue;
-            }
-        };
-        state.failures = 0;
-        let topic =
-            message_topic(delivery.message()).unwrap_or_else(|| state.config.source.clone());
-        let (props, body) = message_parts(delivery.message());
-        let parsed = parse(Some(&topic), &props, &body);
-        if let Err(error) = live.receiver.accept(&delivery).await {
-            // Unsettled: the broker delivers it again after reconnecting.
-            tracing::warn!(%error, "AMQP 1.0 accept failed; reconnecting");
-            if let Some(live) = state.live.take() {
-                live.close().await;
-            }
-            state.failures = 1;
-            continue;
-        }
-        match parsed {
-            Ok(event) => return event,
-            Err(error) => log_bad_message("amqp1", Some(&topic), &error),
-        }
-    }
+    }))
 }
 
 #[cfg(test)]

@@ -45,9 +45,19 @@
 //!
 //! # Consuming (cargo features)
 //!
-//! Each consumer yields a `Stream` of [`KojiEvent`]s, reconnects with
-//! `Backoff` when the broker goes away, and logs and skips a message it
-//! cannot parse (the stream never dies of it):
+//! Each consumer returns an `EventStream`: a `Stream` of
+//! `Result<KojiEvent, ConsumerError>`. It reconnects with `Backoff` (with
+//! jitter) when the broker goes away or cannot be reached, and logs and
+//! skips a message it cannot parse (the stream never dies of it). What
+//! retrying cannot fix — refused credentials, virtual host or permissions,
+//! a broker certificate we do not trust, our certificate refused, a queue,
+//! exchange or address that does not exist — ends the stream at once with
+//! a typed `ConsumerError` (its `FatalKind` says what to check).
+//! `EventStream::state` shows the `ConnectionState` (connected, lost,
+//! reconnecting with the attempt's number), so that an application can
+//! tell a dead broker from a quiet bus. TLS goes through the crate's one
+//! TLS builder, as hub connections do: a `TlsConfig::ca_file` is the only
+//! trust, not an addition to the system's roots.
 //!
 //! | feature | module | for |
 //! |---|---|---|
@@ -89,7 +99,7 @@ pub mod stomp;
 pub mod topic;
 
 #[cfg(any(feature = "stomp", feature = "amqp", feature = "amqp1"))]
-pub use consumer::{Backoff, TlsConfig};
+pub use consumer::{Backoff, ConnectionState, ConsumerError, EventStream, FatalKind, TlsConfig};
 pub use describe::{NameKind, NameResolver, NoNames, ResolverFn};
 pub use error::MessageError;
 pub use event::{

@@ -3,10 +3,17 @@
 //! Red Hat's UMB and other ActiveMQ brokers, and RabbitMQ's STOMP adapter,
 //! carry Koji's `protonmsg` messages to STOMP consumers. [`subscribe`]
 //! connects (plain TCP or TLS with a client certificate), subscribes to
-//! the given destinations and yields a [`Stream`] of [`KojiEvent`]s. When
-//! the broker goes away it reconnects with [`Backoff`] and subscribes
-//! again; a message that cannot be parsed is logged and skipped; the
-//! stream only ends when it is dropped.
+//! the given destinations and yields an [`EventStream`] of [`KojiEvent`](super::KojiEvent)s.
+//! When the broker goes away it reconnects with [`Backoff`] and subscribes
+//! again; a message that cannot be parsed is logged and skipped. What
+//! retrying cannot fix (a refused login or virtual host, an untrusted
+//! broker certificate, a refused client certificate, a destination that
+//! does not exist) ends the stream with a
+//! [`ConsumerError`](super::ConsumerError).
+//!
+//! The STOMP `host` header names the virtual host. Without
+//! [`StompConfig::vhost`] it is `/`: RabbitMQ's default virtual host, and
+//! a value ActiveMQ and Artemis ignore (they have no virtual hosts).
 //!
 //! This is our own small client on top of [`frame`](super::frame) rather
 //! than a crate: the STOMP crates on crates.io keep header values as
@@ -29,28 +36,31 @@
 //! let config = StompConfig::new("umb.example.com", 61612)
 //!     .tls(TlsConfig::new().ca_file("/etc/pki/umb-ca.crt").cert_file("/etc/pki/me.pem"))
 //!     .destination("/topic/VirtualTopic.eng.brew.>");
-//! let events = subscribe(config)?;
-//! futures_util::pin_mut!(events);
+//! let mut events = subscribe(config)?;
 //! while let Some(event) = events.next().await {
-//!     println!("{}", event.summary(Some("https://brewweb.example.com/brew")));
+//!     println!("{}", event?.summary(Some("https://brewweb.example.com/brew")));
 //! }
 //! # Ok(()) }
 //! ```
 
 use std::fmt;
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::Stream;
 use openssl::ssl::SslConnector;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 pub use super::consumer::TlsConfig;
-use super::consumer::{Backoff, log_bad_message, reconnect};
+use super::consumer::{Backoff, EventStream, LinkError, Received, Transport};
 use super::frame::{Decoded, FrameError, StompFrame};
-use super::{KojiEvent, parse_stomp};
+use super::parse_stomp;
+
+/// The virtual host asked for when none is configured: RabbitMQ's default,
+/// ignored by ActiveMQ and Artemis.
+pub const DEFAULT_VHOST: &str = "/";
 
 /// A password that never shows in `Debug` output.
 #[derive(Clone)]
@@ -111,8 +121,11 @@ impl StompConfig {
         self
     }
 
-    /// The virtual host to ask for (the `host` header; default: the host
-    /// name connected to).
+    /// The virtual host to ask for (the `host` header). Default
+    /// [`DEFAULT_VHOST`], `/`: RabbitMQ's default virtual host, and ignored
+    /// by ActiveMQ and Artemis. (The STOMP specification suggests the
+    /// server's host name, but RabbitMQ takes the header as a virtual host
+    /// name and refuses a host name it does not know.)
     pub fn vhost(mut self, vhost: impl Into<String>) -> Self {
         self.vhost = Some(vhost.into());
         self
@@ -160,7 +173,9 @@ impl StompConfig {
     }
 }
 
-/// Why a STOMP connection failed (logged; the stream reconnects).
+/// Why a STOMP subscriber could not be set up (from [`subscribe`]), or a
+/// connection failed (logged, or in the stream's
+/// [`ConsumerError`](super::ConsumerError) when retrying cannot help).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StompError {
@@ -194,6 +209,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 struct Connection {
     io: Box<dyn Io>,
     buf: Vec<u8>,
+    /// Frames read while waiting for the subscriptions' receipt.
+    pending: std::collections::VecDeque<StompFrame>,
     version: String,
     tick: Option<tokio::time::Interval>,
     expect_within: Option<Duration>,
@@ -214,6 +231,9 @@ impl Connection {
             Read(std::io::Result<usize>),
             Silent,
             Beat,
+        }
+        if let Some(frame) = self.pending.pop_front() {
+            return Ok(frame);
         }
         let mut chunk = vec![0u8; 16 * 1024];
         loop {
@@ -273,9 +293,23 @@ impl Connection {
     }
 }
 
-async fn open(config: &StompConfig, tls: Option<&SslConnector>) -> Result<Connection, StompError> {
-    let tcp = TcpStream::connect((config.host.as_str(), config.port)).await?;
-    tcp.set_nodelay(true)?;
+impl From<StompError> for LinkError {
+    fn from(error: StompError) -> Self {
+        match error {
+            StompError::Io(e) => LinkError::from_io(&e, ""),
+            StompError::Broker(text) => {
+                LinkError::from_broker_text(format!("broker error: {text}"))
+            }
+            other => LinkError::transient(other),
+        }
+    }
+}
+
+async fn open(config: &StompConfig, tls: Option<&SslConnector>) -> Result<Connection, LinkError> {
+    let tcp = TcpStream::connect((config.host.as_str(), config.port))
+        .await
+        .map_err(StompError::Io)?;
+    tcp.set_nodelay(true).map_err(StompError::Io)?;
     let io: Box<dyn Io> = match tls {
         None => Box::new(tcp),
         Some(connector) => {
@@ -289,16 +323,17 @@ async fn open(config: &StompConfig, tls: Option<&SslConnector>) -> Result<Connec
                 .map_err(|e| StompError::Tls(e.to_string()))?;
             let mut stream = tokio_openssl::SslStream::new(ssl, tcp)
                 .map_err(|e| StompError::Tls(e.to_string()))?;
-            Pin::new(&mut stream)
-                .connect()
-                .await
-                .map_err(|e| StompError::Tls(format!("handshake with {name}: {e}")))?;
+            if let Err(e) = Pin::new(&mut stream).connect().await {
+                let verify = stream.ssl().verify_result();
+                return Err(LinkError::handshake(&name, &e, Some(verify)));
+            }
             Box::new(stream)
         }
     };
     let mut conn = Connection {
         io,
         buf: Vec::new(),
+        pending: std::collections::VecDeque::new(),
         version: "1.2".into(),
         tick: None,
         expect_within: None,
@@ -307,10 +342,7 @@ async fn open(config: &StompConfig, tls: Option<&SslConnector>) -> Result<Connec
     let beat_ms = config.heartbeat.as_millis();
     let mut connect = StompFrame::new("CONNECT")
         .with_header("accept-version", "1.1,1.2")
-        .with_header(
-            "host",
-            config.vhost.clone().unwrap_or_else(|| config.host.clone()),
-        )
+        .with_header("host", config.vhost.as_deref().unwrap_or(DEFAULT_VHOST))
         .with_header("heart-beat", format!("{beat_ms},{beat_ms}"));
     if let Some(login) = &config.login {
         connect = connect.with_header("login", login);
@@ -325,11 +357,9 @@ async fn open(config: &StompConfig, tls: Option<&SslConnector>) -> Result<Connec
     let reply = conn.next_frame().await?;
     match reply.command.as_str() {
         "CONNECTED" => {}
-        "ERROR" => return Err(StompError::Broker(error_text(&reply))),
+        "ERROR" => return Err(StompError::Broker(error_text(&reply)).into()),
         other => {
-            return Err(StompError::Protocol(format!(
-                "expected CONNECTED, got {other}"
-            )));
+            return Err(StompError::Protocol(format!("expected CONNECTED, got {other}")).into());
         }
     }
     conn.version = reply.header_str("version").unwrap_or("1.0").to_owned();
@@ -364,10 +394,29 @@ async fn open(config: &StompConfig, tls: Option<&SslConnector>) -> Result<Connec
                 .with_header("x-queue-name", &queue)
                 .with_header("activemq.subscriptionName", &queue);
         }
+        if i + 1 == config.destinations.len() {
+            // The broker answers SUBSCRIBEs in order: once the last one's
+            // receipt is back, every subscription stands (a refused one
+            // gives an ERROR first).
+            sub = sub.with_header("receipt", SUBSCRIBED_RECEIPT);
+        }
         conn.send(&sub).await?;
+    }
+    loop {
+        let frame = conn.next_frame().await?;
+        match frame.command.as_str() {
+            "RECEIPT" if frame.header_str("receipt-id") == Some(SUBSCRIBED_RECEIPT) => break,
+            "ERROR" => return Err(StompError::Broker(error_text(&frame)).into()),
+            // Messages may come before the receipt: keep them.
+            "MESSAGE" => conn.pending.push_back(frame),
+            _ => {}
+        }
     }
     Ok(conn)
 }
+
+/// The receipt asked for with the last SUBSCRIBE.
+const SUBSCRIBED_RECEIPT: &str = "koji-subscribed";
 
 fn error_text(frame: &StompFrame) -> String {
     let message = frame.header_str("message").unwrap_or("").to_owned();
@@ -401,18 +450,64 @@ fn ack_for(version: &str, message: &StompFrame) -> Option<StompFrame> {
     }
 }
 
-struct State {
+/// The STOMP side of the shared consumer loop.
+struct Stomp {
     config: Arc<StompConfig>,
     tls: Option<SslConnector>,
-    conn: Option<Connection>,
-    failures: u32,
+}
+
+impl Transport for Stomp {
+    type Link = Connection;
+    const NAME: &'static str = "stomp";
+
+    fn broker(&self) -> String {
+        format!("{}:{}", self.config.host, self.config.port)
+    }
+
+    fn backoff(&self) -> Backoff {
+        self.config.backoff
+    }
+
+    fn connect_timeout(&self) -> Duration {
+        self.config.connect_timeout
+    }
+
+    fn open(&mut self) -> impl Future<Output = Result<Connection, LinkError>> + Send {
+        open(&self.config, self.tls.as_ref())
+    }
+
+    async fn receive(&mut self, conn: &mut Connection) -> Result<Received, LinkError> {
+        let frame = conn.next_frame().await?;
+        match frame.command.as_str() {
+            "MESSAGE" => {
+                let parsed = parse_stomp(&frame);
+                if let Some(ack) = ack_for(&conn.version, &frame) {
+                    // Unacknowledged, the message comes again after
+                    // the reconnect.
+                    conn.send(&ack).await?;
+                }
+                Ok(match parsed {
+                    Ok(event) => Received::Event(event),
+                    Err(error) => Received::Unparsable {
+                        topic: frame.header_str("destination").map(str::to_owned),
+                        error,
+                    },
+                })
+            }
+            "ERROR" => Err(StompError::Broker(error_text(&frame)).into()),
+            // RECEIPT and anything else a broker may send: nothing to do.
+            _ => Ok(Received::Nothing),
+        }
+    }
 }
 
 /// Subscribes and returns the stream of events.
 ///
-/// Fails at once only for a configuration that can never work (no
-/// destination, unreadable TLS files); everything else is retried.
-pub fn subscribe(config: StompConfig) -> Result<impl Stream<Item = KojiEvent> + Send, StompError> {
+/// Fails at once for a configuration that can never work (no destination,
+/// unreadable TLS files); the stream ends with a
+/// [`ConsumerError`](super::ConsumerError) on what the broker refuses for
+/// good; everything else is retried.
+pub fn subscribe(config: StompConfig) -> Result<EventStream, StompError> {
     if config.destinations.is_empty() {
         return Err(StompError::NoDestination);
     }
@@ -422,86 +517,10 @@ pub fn subscribe(config: StompConfig) -> Result<impl Stream<Item = KojiEvent> + 
         .map(TlsConfig::connector)
         .transpose()
         .map_err(StompError::Tls)?;
-    let state = State {
+    Ok(super::consumer::run(Stomp {
         config: Arc::new(config),
         tls,
-        conn: None,
-        failures: 0,
-    };
-    Ok(futures_util::stream::unfold(
-        state,
-        |mut state| async move {
-            let event = next_event(&mut state).await;
-            Some((event, state))
-        },
-    ))
-}
-
-async fn next_event(state: &mut State) -> KojiEvent {
-    loop {
-        let Some(conn) = state.conn.as_mut() else {
-            let config = &state.config;
-            let broker = format!("{}:{}", config.host, config.port);
-            state.conn = reconnect(
-                &config.backoff,
-                &mut state.failures,
-                config.connect_timeout,
-                open(config, state.tls.as_ref()),
-                StompError::Timeout("connecting"),
-                "stomp",
-                &broker,
-            )
-            .await;
-            if let Some(conn) = &state.conn {
-                tracing::info!(
-                    host = %config.host,
-                    port = config.port,
-                    version = %conn.version,
-                    "STOMP subscriber connected"
-                );
-            }
-            continue;
-        };
-        let frame = match conn.next_frame().await {
-            Ok(frame) => frame,
-            Err(error) => {
-                tracing::warn!(%error, "STOMP connection lost; reconnecting");
-                state.conn = None;
-                state.failures = 1;
-                continue;
-            }
-        };
-        match frame.command.as_str() {
-            "MESSAGE" => {
-                // A working connection: the next loss starts the backoff anew.
-                state.failures = 0;
-                let ack = ack_for(&conn.version, &frame);
-                let parsed = parse_stomp(&frame);
-                if let Some(ack) = ack {
-                    if let Err(error) = conn.send(&ack).await {
-                        tracing::warn!(%error, "STOMP ACK failed; reconnecting");
-                        state.conn = None;
-                        state.failures = 1;
-                        // The broker redelivers the unacknowledged message.
-                        continue;
-                    }
-                }
-                match parsed {
-                    Ok(event) => return event,
-                    Err(error) => {
-                        log_bad_message("stomp", frame.header_str("destination"), &error);
-                    }
-                }
-            }
-            "ERROR" => {
-                tracing::warn!(error = %error_text(&frame), "STOMP broker sent ERROR; reconnecting");
-                state.conn = None;
-                state.failures = 1;
-            }
-            // RECEIPT and anything else a broker may send: nothing to do.
-            _ => {}
-        }
-    }
+    }))
 }
 
 #[cfg(test)]

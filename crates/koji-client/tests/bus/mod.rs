@@ -12,7 +12,7 @@ pub use koji_testenv::rabbitmq;
 use std::time::Duration;
 
 use futures_util::{Stream, StreamExt};
-use koji_client::messages::{KojiEvent, parse};
+use koji_client::messages::{ConsumerError, KojiEvent, parse};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
@@ -41,14 +41,14 @@ pub fn fingerprint(event: &KojiEvent) -> (String, String, Value) {
 
 /// Collects a consumer's events in a background task.
 pub struct Inbox {
-    rx: mpsc::UnboundedReceiver<KojiEvent>,
+    rx: mpsc::UnboundedReceiver<Result<KojiEvent, ConsumerError>>,
     task: tokio::task::JoinHandle<()>,
 }
 
 impl Inbox {
     pub fn new<S>(stream: S) -> Inbox
     where
-        S: Stream<Item = KojiEvent> + Send + 'static,
+        S: Stream<Item = Result<KojiEvent, ConsumerError>> + Send + 'static,
     {
         let (tx, rx) = mpsc::unbounded_channel();
         let task = tokio::spawn(async move {
@@ -62,12 +62,14 @@ impl Inbox {
         Inbox { rx, task }
     }
 
-    /// The next event, or `None` if none came within `wait`.
+    /// The next event, or `None` if none came within `wait`; a consumer
+    /// that stopped with an error fails the test.
     pub async fn next(&mut self, wait: Duration) -> Option<KojiEvent> {
-        tokio::time::timeout(wait, self.rx.recv())
+        let item = tokio::time::timeout(wait, self.rx.recv())
             .await
             .ok()
-            .flatten()
+            .flatten()?;
+        Some(item.unwrap_or_else(|e| panic!("the consumer stopped: {e}")))
     }
 
     /// The next `n` events that are not probes; fails (naming what did
