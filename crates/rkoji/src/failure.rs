@@ -115,6 +115,42 @@ impl Failure {
         }
     }
 
+    /// A broker consumer that stopped on what retrying cannot fix (exit 3),
+    /// with a hint naming what to check.
+    pub(crate) fn from_consumer(e: &koji_client::messages::ConsumerError, broker: &str) -> Self {
+        use koji_client::messages::FatalKind;
+        let hint = match e.kind() {
+            FatalKind::Credentials => {
+                format!("check the user name and password in --broker {broker} (URL-encoded)")
+            }
+            FatalKind::AccessRefused => format!(
+                "check the virtual host in --broker {broker} (the URL's path, %2F for \"/\") \
+                 and that the user may read from it"
+            ),
+            FatalKind::UntrustedBroker => {
+                "check --ca (or the profile's serverca): it must hold the CA that signed the \
+                 broker's certificate, and the certificate must name the broker's host"
+                    .to_owned()
+            }
+            FatalKind::CertificateRefused => {
+                "check --cert/--key (or the profile's cert): the broker must trust its issuer, \
+                 and it must not have expired"
+                    .to_owned()
+            }
+            FatalKind::NotFound => {
+                "check --topic (and --queue): the queue, exchange or address must exist, or \
+                 the user must be allowed to create it"
+                    .to_owned()
+            }
+            _ => format!("check the --broker URL {broker} and the TLS settings"),
+        };
+        Failure {
+            code: EXIT_CONNECTION,
+            message: e.to_string(),
+            hint: Some(hint),
+        }
+    }
+
     /// A configuration error: exit 2 (the user can fix the files or `-p`).
     pub(crate) fn from_config(e: &ConfigError) -> Self {
         Failure::usage(e.to_string())

@@ -3,7 +3,10 @@
 //! The broker URL's scheme picks the consumer (see [`Scheme`]); the
 //! events come from `koji_client::messages`, whose consumers reconnect
 //! with backoff by themselves (logging each failed attempt on stderr) and
-//! skip messages they cannot parse. Each event is printed as its
+//! skip messages they cannot parse. What retrying cannot fix (refused
+//! credentials or virtual host, an untrusted broker certificate, a refused
+//! client certificate, a missing queue or address) ends the watch with
+//! exit status 3 and a hint naming what to check. Each event is printed as its
 //! [`KojiEvent::summary`] with the profile's kojiweb URL, or as one JSON
 //! object per line with `--json` (see [`event_json`] and README.md).
 
@@ -20,7 +23,7 @@ use futures_util::{Stream, StreamExt};
 use koji_client::messages::amqp::AmqpConfig;
 use koji_client::messages::amqp1::Amqp1Config;
 use koji_client::messages::stomp::StompConfig;
-use koji_client::messages::{KojiEvent, NameKind, NameResolver, TlsConfig};
+use koji_client::messages::{ConsumerError, KojiEvent, NameKind, NameResolver, TlsConfig};
 use koji_client::{Build, Connection, IdOrName};
 use serde_json::{Map, Value, json};
 
@@ -90,7 +93,9 @@ Broker URLs (the scheme picks the protocol):
   amqps://[USER:PASS@]HOST[:PORT][/VHOST]       AMQP 0-9-1 over TLS (5671)
   amqp1://[USER:PASS@]HOST[:PORT]               AMQP 1.0, Koji's protonmsg (5672)
   amqp1+ssl://[USER:PASS@]HOST[:PORT]           AMQP 1.0 over TLS (5671)
-VHOST is URL-encoded (%2F for RabbitMQ's default \"/\").
+VHOST is URL-encoded (%2F for RabbitMQ's default \"/\"). Without one, stomp
+asks for \"/\" (RabbitMQ's default; ActiveMQ and Artemis ignore it) and amqp
+uses \"/\".
 
 Default --topic: /topic/koji.# (stomp, amqp1); org.fedoraproject.*.buildsys.#
 and koji.# (amqp, bound on the amq.topic exchange).
@@ -99,8 +104,11 @@ TLS uses --cert/--key/--ca, else the profile's cert and serverca; the
 broker's certificate is always verified.
 
 Unreachable brokers are retried with backoff (each attempt is logged on
-stderr); messages that cannot be parsed are logged and skipped. Ctrl-C
-stops (status 0).";
+stderr); messages that cannot be parsed are logged and skipped. What
+retrying cannot fix (wrong user or password, a refused virtual host or
+permission, an untrusted broker certificate, a refused client certificate,
+a queue, exchange or address that does not exist) stops at once with
+status 3 and a hint. Ctrl-C stops (status 0).";
 
 /// The kinds of event `--type` selects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -319,7 +327,7 @@ fn redact(text: &str) -> String {
     }
 }
 
-type Events = Pin<Box<dyn Stream<Item = KojiEvent> + Send>>;
+type Events = Pin<Box<dyn Stream<Item = Result<KojiEvent, ConsumerError>> + Send>>;
 
 /// The TLS settings: explicit flags first, then the profile's files.
 fn tls_config(args: &WatchArgs, ctx: &Ctx, host: &str) -> TlsConfig {
@@ -643,9 +651,13 @@ pub(crate) async fn run(ctx: &Ctx, args: &WatchArgs) -> Result<(), Failure> {
                 };
             }
         };
-        // The consumers never end; if one did, there is nothing more to show.
-        let Some(mut event) = next else {
-            return Ok(());
+        let mut event = match next {
+            Some(Ok(event)) => event,
+            // What retrying cannot fix: the consumer stopped.
+            Some(Err(e)) => return Err(Failure::from_consumer(&e, &broker.shown())),
+            // The consumers only end after an error; if one did, there is
+            // nothing more to show.
+            None => return Ok(()),
         };
         if !args.types.is_empty() && !args.types.contains(&EventType::of(&event)) {
             continue;
