@@ -5,7 +5,6 @@
 //! Run: `cargo bench -p koji-client --bench multicall`
 #![allow(missing_docs, clippy::unwrap_used)]
 
-use std::path::Path;
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -14,12 +13,7 @@ use koji_client::{Build, Connection, Value};
 /// A 500-entry answer of real getBuild results (the build of recorded
 /// exchange 246, repeated), as the hub writes it.
 fn getbuild_answer() -> Vec<u8> {
-    let shared = match std::env::var_os("KOJI_SHARED_DIR") {
-        Some(d) => d.into(),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
-    };
-    let path = shared.join("fixtures/realhub/exchanges/246-system.multicall-mixed.response.xml");
-    let body = std::fs::read(path).unwrap();
+    let body = koji_testenv::realhub::exchange_file("246-system.multicall-mixed", "response.xml");
     let entries: Vec<Value> = koji_xmlrpc::decode_response(&body).unwrap().unwrap();
     let build = entries[0].clone();
     koji_xmlrpc::encode_response(&Value::Array(vec![build; 500])).unwrap()

@@ -3,8 +3,8 @@
 
 usage: seed.py [CORPUS_DIR]   (default: corpus/, next to this script)
 
-Reads $KOJI_SHARED_DIR/fixtures/realhub/messages (default: shared/ beside
-the workspace) and writes:
+Reads the recorded messages in crates/koji-testenv/data/realhub/messages
+(in this repository) and writes:
 
 - corpus/frame/: the raw STOMP frames RabbitMQ delivered (raw_frame_b64),
   plus each frame re-rendered ActiveMQ-style (string headers, JSON body);
@@ -25,11 +25,9 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def shared_dir():
-    env = os.environ.get("KOJI_SHARED_DIR")
-    if env:
-        return env
-    return os.path.normpath(os.path.join(HERE, "..", "..", "..", "..", "shared"))
+# The recorded bus messages, carried by koji-testenv.
+MESSAGES = os.path.normpath(
+    os.path.join(HERE, "..", "..", "koji-testenv", "data", "realhub", "messages"))
 
 
 def write(root, target, data):
@@ -57,7 +55,7 @@ def py_str(v):
 
 def main():
     root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "corpus")
-    messages = os.path.join(shared_dir(), "fixtures", "realhub", "messages")
+    messages = MESSAGES
     counts = {}
 
     def add(target, data):

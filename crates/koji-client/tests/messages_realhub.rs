@@ -12,20 +12,13 @@ use koji_client::messages::{Dialect, KojiEvent, parse, parse_amqp1_bytes, parse_
 use koji_client::{BuildState, IdOrName, TaskState};
 use serde_json::{Map, Value};
 
-fn shared_dir() -> PathBuf {
-    match std::env::var_os("KOJI_SHARED_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
-    }
-}
-
 fn messages_dir() -> PathBuf {
-    shared_dir().join("fixtures/realhub/messages")
+    koji_testenv::realhub::messages_dir()
 }
 
 fn load(path: &std::path::Path) -> Value {
-    let text = std::fs::read(path)
-        .unwrap_or_else(|e| panic!("cannot read {} (set KOJI_SHARED_DIR?): {e}", path.display()));
+    let text =
+        std::fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     serde_json::from_slice(&text).unwrap()
 }
 

@@ -359,7 +359,13 @@ async fn ten_thousand_calls_are_split_within_both_limits() {
         .on_progress(move |p| seen.lock().unwrap().push(p));
     // Runs of small calls (the call count binds) and of big ones (the size
     // binds), and a few faults.
-    let pad = |i: usize| "x".repeat(if (i / 1000) % 2 == 0 { 5 } else { 1200 });
+    let pad = |i: usize| {
+        "x".repeat(if (i / 1000).is_multiple_of(2) {
+            5
+        } else {
+            1200
+        })
+    };
     let handles: Vec<_> = (0..10_000)
         .map(|i| {
             if i % 997 == 0 {

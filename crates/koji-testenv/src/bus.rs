@@ -13,22 +13,14 @@ use std::process::Command;
 
 use serde_json::{Map, Value};
 
-/// `shared/` beside the workspace, or `$KOJI_SHARED_DIR`.
-pub fn shared_dir() -> PathBuf {
-    match std::env::var_os("KOJI_SHARED_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
-    }
-}
-
-/// The recorded bus messages: `shared/fixtures/realhub/messages`.
+/// The recorded bus messages (see [`crate::realhub::messages_dir`]).
 pub fn messages_dir() -> PathBuf {
-    shared_dir().join("fixtures/realhub/messages")
+    crate::realhub::messages_dir()
 }
 
 fn load(path: &Path) -> Value {
-    let text = std::fs::read(path)
-        .unwrap_or_else(|e| panic!("cannot read {} (set KOJI_SHARED_DIR?): {e}", path.display()));
+    let text =
+        std::fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     serde_json::from_slice(&text).unwrap()
 }
 

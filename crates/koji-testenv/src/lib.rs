@@ -14,7 +14,9 @@
 //! - [`rabbitmq::RabbitMq`]: RabbitMQ with its STOMP and AMQP 1.0 plugins
 //!   (and a TLS STOMP listener on demand), and [`bus`]: the recorded bus
 //!   messages and the real Python publishers, for the message-bus tests of
-//!   koji-client and rkoji.
+//!   koji-client and rkoji;
+//! - [`realhub`]: the HTTP exchanges and bus messages recorded from a real
+//!   hub, which the tests of every crate replay.
 //!
 //! The programs come from Debian packages that `scripts/install-test-deps`
 //! installs. When one is missing, starting a component fails with an error
@@ -34,6 +36,7 @@ pub mod kdc;
 pub mod pki;
 mod process;
 pub mod rabbitmq;
+pub mod realhub;
 mod tools;
 
 pub use tools::find_program;

@@ -1,7 +1,7 @@
 //! A Koji-compatible hub for tests, examples, demos and benchmarks.
 //!
 //! `koji-testhub` speaks the Koji 1.35.3 hub's XML-RPC dialect the way the
-//! real hub does — the recorded exchanges in `fixtures/realhub/` are the
+//! real hub does — the recorded exchanges (koji-testenv's `data/realhub/`) are the
 //! reference: byte-identical response layout, the same faults with the same
 //! codes and texts, HTTP 405/400 replies, `Koji-Version` on every response,
 //! multicall with per-call faults, `__starstar` keyword arguments with
@@ -72,7 +72,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub use dataset::{Dataset, GenerateOptions, realhub_dataset_dir, shared_dir};
+pub use dataset::{Dataset, GenerateOptions, realhub};
 pub use error::Error;
 pub use inject::{Action, FaultRule, Match};
 pub use record::RequestRecord;

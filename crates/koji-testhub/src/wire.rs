@@ -624,7 +624,7 @@ mod fixture_tests {
     /// gives the recorded bytes (the hub's marshaller layout).
     #[test]
     fn rewriting_recorded_answers_gives_the_same_bytes() {
-        let dir = crate::dataset::shared_dir().join("fixtures/realhub/exchanges");
+        let dir = koji_testenv::realhub::exchanges_dir();
         let mut same = 0;
         let mut skipped = Vec::new();
         for entry in std::fs::read_dir(&dir).unwrap() {

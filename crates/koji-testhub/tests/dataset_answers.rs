@@ -1,11 +1,11 @@
 //! The data set files are what the real hub answered to calls over every
-//! object (`fixtures/realhub/dataset/*.json`, see their `_about`). The test
+//! object (`data/realhub/dataset/*.json`, see their `_about`). The test
 //! hub must give the same answers to the same calls.
 #![allow(clippy::unwrap_used)]
 
 mod support;
 
-use koji_testhub::{TestHub, realhub_dataset_dir};
+use koji_testhub::{TestHub, realhub};
 use koji_xmlrpc::{Struct, Value};
 use support::rpc;
 
@@ -28,8 +28,7 @@ fn json_to_value(j: &serde_json::Value) -> Value {
 }
 
 fn data(file: &str) -> serde_json::Value {
-    let text = std::fs::read(realhub_dataset_dir().join(file)).unwrap();
-    let j: serde_json::Value = serde_json::from_slice(&text).unwrap();
+    let j: serde_json::Value = serde_json::from_str(realhub::file(file).unwrap()).unwrap();
     j["data"].clone()
 }
 

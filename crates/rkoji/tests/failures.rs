@@ -85,7 +85,19 @@ fn an_unreachable_hub_exits_3_and_names_the_offline_command() {
         .arg(&config)
         .args(["-p", "closed", "builds", "hello", "--limit", "5"]);
     let r = run(cmd, None).fails(3, &format!("127.0.0.1:{port}"));
-    assert!(r.stderr.contains("scripts/offline"), "{}", r.stderr);
+    // Something an installed rkoji's user can run, not a repository script.
+    assert!(
+        r.stderr.contains("koji-testhub run builds hello --limit 5"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("cargo install --path crates/koji-testhub"),
+        "the hint says how to get koji-testhub: {}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("scripts/"), "{}", r.stderr);
     assert!(
         r.stderr.contains("builds hello --limit 5"),
         "the hint repeats the command: {}",

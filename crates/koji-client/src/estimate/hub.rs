@@ -98,8 +98,6 @@ impl EstimateError {
 mod tests {
     #![allow(clippy::unwrap_used)]
 
-    use std::path::PathBuf;
-
     use super::*;
 
     /// The real hub's answer to a multicall mixing successes and failures
@@ -108,12 +106,8 @@ mod tests {
     /// write without login, echo).
     #[test]
     fn reads_the_real_hubs_mixed_multicall_answer() {
-        let dir = match std::env::var_os("KOJI_SHARED_DIR") {
-            Some(dir) => PathBuf::from(dir),
-            None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
-        };
-        let path = dir.join("fixtures/realhub/exchanges/246-system.multicall-mixed.response.xml");
-        let body = std::fs::read(&path).unwrap();
+        let body =
+            koji_testenv::realhub::exchange_file("246-system.multicall-mixed", "response.xml");
         let answers: Vec<Value> = koji_xmlrpc::decode_response(&body).unwrap().unwrap();
         let read = read_multicall(answers).unwrap();
         let codes: Vec<Option<i64>> = read

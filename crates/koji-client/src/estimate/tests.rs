@@ -4,7 +4,6 @@
 #![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
@@ -14,20 +13,11 @@ use crate::model::{Build, Host, Task, TaskDescendents, TaskState};
 
 // ---------------------------------------------------------------- helpers
 
-/// `$KOJI_SHARED_DIR`, else `<workspace root>/../shared`.
-fn shared_dir() -> PathBuf {
-    match std::env::var_os("KOJI_SHARED_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
-    }
-}
-
-/// The `data` member of a realhub data set file.
+/// The `data` member of a realhub data set file (built into koji-testhub).
 fn dataset(name: &str) -> Value {
-    let path = shared_dir().join(format!("fixtures/realhub/dataset/{name}.json"));
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {} (set KOJI_SHARED_DIR): {e}", path.display()));
-    let mut doc: Value = serde_json::from_str(&text).unwrap();
+    let text = koji_testhub::realhub::file(&format!("{name}.json"))
+        .unwrap_or_else(|| panic!("no data set file {name}.json"));
+    let mut doc: Value = serde_json::from_str(text).unwrap();
     doc["data"].take()
 }
 

@@ -4,8 +4,7 @@
 #![allow(dead_code, unused_imports, clippy::unwrap_used, unreachable_pub)]
 
 pub use koji_testenv::bus::{
-    Recorded, fedora_examples, messages_dir, proton_python, publish, recorded, shared_dir,
-    venv_python,
+    Recorded, fedora_examples, messages_dir, proton_python, publish, recorded, venv_python,
 };
 pub use koji_testenv::rabbitmq;
 

@@ -1,36 +1,20 @@
-//! Finds and loads the shared realhub fixtures.
+//! Loads the realhub fixtures: the data set (built into koji-testhub) and
+//! the recorded exchanges and messages (carried by koji-testenv).
 #![allow(dead_code, clippy::unwrap_used, unreachable_pub)]
-
-use std::path::PathBuf;
 
 use serde_json::Value;
 
-/// `$KOJI_SHARED_DIR`, else `<workspace root>/../shared`.
-pub fn shared_dir() -> PathBuf {
-    let dir = match std::env::var_os("KOJI_SHARED_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
-    };
-    assert!(
-        dir.join("fixtures/realhub/dataset").is_dir(),
-        "shared fixtures not found at {} (set KOJI_SHARED_DIR)",
-        dir.display()
-    );
-    dir
-}
-
-/// The `data` member of `fixtures/realhub/dataset/<name>.json`.
+/// The `data` member of the realhub data set file `<name>.json`.
 pub fn dataset(name: &str) -> Value {
-    let path = shared_dir().join(format!("fixtures/realhub/dataset/{name}.json"));
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    let mut doc: Value = serde_json::from_str(&text).unwrap();
+    let text = koji_testhub::realhub::file(&format!("{name}.json"))
+        .unwrap_or_else(|| panic!("no data set file {name}.json"));
+    let mut doc: Value = serde_json::from_str(text).unwrap();
     doc["data"].take()
 }
 
 /// The decoded JSON body of bus message `messages/amqp/<name>.json`.
 pub fn message_body(name: &str) -> Value {
-    let path = shared_dir().join(format!("fixtures/realhub/messages/amqp/{name}.json"));
+    let path = koji_testenv::realhub::messages_dir().join(format!("amqp/{name}.json"));
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     serde_json::from_str(doc["body"].as_str().unwrap()).unwrap()
 }
@@ -48,7 +32,7 @@ pub fn by_id(data: &Value) -> Vec<(i64, &Value)> {
 /// the deliberately huge ones (the 4 MiB request-size tests), which hold no
 /// model data.
 pub fn exchanges() -> Vec<(String, Vec<u8>, Vec<u8>)> {
-    let dir = shared_dir().join("fixtures/realhub/exchanges");
+    let dir = koji_testenv::realhub::exchanges_dir();
     let index: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("index.json")).unwrap()).unwrap();
     index["exchanges"]

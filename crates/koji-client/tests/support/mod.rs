@@ -6,7 +6,7 @@
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -21,14 +21,6 @@ use openssl::x509::{X509, X509NameBuilder};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-/// `shared/` beside the workspace (or `KOJI_SHARED_DIR`).
-pub fn shared_dir() -> PathBuf {
-    match std::env::var_os("KOJI_SHARED_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
-    }
-}
-
 /// One recorded exchange of the realhub fixtures.
 pub struct Exchange {
     pub request_body: Vec<u8>,
@@ -38,7 +30,7 @@ pub struct Exchange {
 
 impl Exchange {
     pub fn load(prefix: &str) -> Exchange {
-        let dir = shared_dir().join("fixtures/realhub/exchanges");
+        let dir = koji_testenv::realhub::exchanges_dir();
         let read = |suffix: &str| {
             let path = dir.join(format!("{prefix}.{suffix}"));
             std::fs::read(&path)

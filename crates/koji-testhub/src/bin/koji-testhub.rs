@@ -3,18 +3,26 @@
 //!
 //! ```text
 //! koji-testhub [--bind 127.0.0.1:PORT] [--dataset DIR | --generate N] [--latency-ms N] …
+//! koji-testhub [HUB OPTIONS] run [--rkoji PATH] RKOJI-ARGS…
 //! ```
 //!
-//! Prints the hub URL on the first line of stdout and serves until
-//! interrupted (Ctrl-C / SIGTERM).
+//! Without a subcommand it prints the hub URL on the first line of stdout
+//! and serves until interrupted (Ctrl-C / SIGTERM). With no `--dataset` or
+//! `--generate` it serves the real hub's data set built into the binary.
+//!
+//! `run` starts the hub, writes a temporary Koji configuration with a
+//! `testhub` profile pointing at it, runs `rkoji -c CONF -p testhub
+//! RKOJI-ARGS…`, stops the hub and exits with rkoji's status:
+//! `koji-testhub run builds hello --limit 5`.
 
+use std::ffi::OsString;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::Parser;
-use koji_testhub::{Action, FaultRule, GenerateOptions, TestHub};
+use clap::{Parser, Subcommand};
+use koji_testhub::{Action, FaultRule, GenerateOptions, RunningHub, TestHub};
 
 /// A Koji-compatible hub for tests, demos and benchmarks.
 #[derive(Debug, Parser)]
@@ -28,7 +36,7 @@ struct Cli {
     #[arg(long)]
     allow_non_loopback: bool,
     /// Serve the data set in this directory (default: the real hub's data
-    /// set from the shared fixtures).
+    /// set built into this program).
     #[arg(long, conflicts_with = "generate")]
     dataset: Option<PathBuf>,
     /// Serve a generated data set with this many builds.
@@ -64,6 +72,34 @@ struct Cli {
     /// Do not keep a list of the requests received (counters stay on).
     #[arg(long)]
     no_record: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run one rkoji command against this hub, then stop it.
+    ///
+    /// Writes a temporary Koji configuration with a `testhub` profile for
+    /// the hub and runs `rkoji -c CONF -p testhub ARGS…`; exits with
+    /// rkoji's status. Example: `koji-testhub run builds hello --limit 5`.
+    Run(RunArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct RunArgs {
+    /// The rkoji program (default: the one beside koji-testhub, else the
+    /// first on PATH).
+    #[arg(long, value_name = "PATH")]
+    rkoji: Option<PathBuf>,
+    /// The rkoji command and its arguments.
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "RKOJI-ARGS"
+    )]
+    args: Vec<OsString>,
 }
 
 #[tokio::main]
@@ -110,6 +146,11 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let Some(Command::Run(run)) = cli.command {
+        let status = run_rkoji(&hub, run).await;
+        hub.shutdown().await;
+        return status;
+    }
     println!("{}", hub.url());
     wait_for_signal().await;
     eprintln!(
@@ -134,4 +175,105 @@ async fn wait_for_signal() {
         }
     }
     let _ = tokio::signal::ctrl_c().await;
+}
+
+/// `koji-testhub run`: rkoji against the running hub, its exit status
+/// passed through.
+async fn run_rkoji(hub: &RunningHub, run: RunArgs) -> ExitCode {
+    let rkoji = match run.rkoji.map_or_else(find_rkoji, Ok) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("koji-testhub: {e}");
+            return ExitCode::from(127);
+        }
+    };
+    let dir = match tempfile::Builder::new()
+        .prefix("koji-testhub-run")
+        .tempdir()
+    {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("koji-testhub: cannot create a temporary directory: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let conf = dir.path().join("koji.conf");
+    if let Err(e) = std::fs::write(&conf, profile(&hub.url())) {
+        eprintln!("koji-testhub: cannot write {}: {e}", conf.display());
+        return ExitCode::FAILURE;
+    }
+    // Ctrl-C reaches rkoji too; this process waits for it to end and then
+    // cleans up instead of dying first.
+    tokio::spawn(async { while tokio::signal::ctrl_c().await.is_ok() {} });
+    let status = tokio::process::Command::new(&rkoji)
+        .arg("-c")
+        .arg(&conf)
+        .args(["-p", "testhub"])
+        .args(&run.args)
+        .status()
+        .await;
+    match status {
+        Ok(s) => exit_code(s),
+        Err(e) => {
+            eprintln!("koji-testhub: cannot run {}: {e}", rkoji.display());
+            ExitCode::from(126)
+        }
+    }
+}
+
+/// The configuration file with the `testhub` profile for the hub at `url`
+/// (`http://127.0.0.1:PORT/kojihub`).
+fn profile(url: &str) -> String {
+    let web = format!("{}/koji", url.trim_end_matches("/kojihub"));
+    format!("[testhub]\nserver = {url}\nweburl = {web}\nauthtype = noauth\n")
+}
+
+/// rkoji beside this program (as `cargo install` and `cargo build` put
+/// them), else the first on PATH.
+fn find_rkoji() -> Result<PathBuf, String> {
+    let name = format!("rkoji{}", std::env::consts::EXE_SUFFIX);
+    let beside = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|d| d.join(&name)));
+    let on_path: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).map(|d| d.join(&name)).collect())
+        .unwrap_or_default();
+    beside
+        .into_iter()
+        .chain(on_path)
+        .find(|p| is_program(p))
+        .ok_or_else(|| {
+            "rkoji not found beside koji-testhub or on PATH: install it with \
+             `cargo install --path crates/rkoji` from a clone of koji-client, or pass --rkoji PATH"
+                .to_owned()
+        })
+}
+
+fn is_program(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        path.metadata()
+            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    }
+    #[cfg(not(unix))]
+    {
+        path.is_file()
+    }
+}
+
+/// rkoji's exit status as ours; killed by a signal: 128 + its number, as
+/// a shell reports it.
+fn exit_code(status: std::process::ExitStatus) -> ExitCode {
+    if let Some(code) = status.code() {
+        return ExitCode::from(u8::try_from(code).unwrap_or(1));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(sig) = status.signal() {
+            return ExitCode::from(u8::try_from(128 + sig).unwrap_or(1));
+        }
+    }
+    ExitCode::FAILURE
 }

@@ -33,16 +33,64 @@ pub(crate) struct File {
     pub(crate) data: Value,
 }
 
+/// Where the data set files are read from.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Dir<'a> {
+    /// A directory on disk.
+    Fs(&'a Path),
+    /// The real hub's data set compiled into the crate.
+    Realhub,
+}
+
+impl Dir<'_> {
+    /// The path errors name for the file `name`.
+    fn path(&self, name: &str) -> PathBuf {
+        match self {
+            Dir::Fs(dir) => dir.join(name),
+            Dir::Realhub => Path::new("<built-in realhub data set>").join(name),
+        }
+    }
+
+    /// The file's bytes; `Ok(None)` when it does not exist.
+    fn bytes(&self, name: &str) -> Result<Option<Vec<u8>>, Error> {
+        match self {
+            Dir::Fs(dir) => {
+                let path = dir.join(name);
+                match std::fs::read(&path) {
+                    Ok(b) => Ok(Some(b)),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                    Err(source) => Err(Error::DatasetIo { path, source }),
+                }
+            }
+            Dir::Realhub => Ok(super::realhub::file(name).map(|t| t.as_bytes().to_vec())),
+        }
+    }
+}
+
 impl File {
     /// Reads `dir/name` and returns its `data` member.
-    pub(crate) fn read(dir: &Path, name: &str) -> Result<File, Error> {
-        let path = dir.join(name);
-        let text = std::fs::read(&path).map_err(|source| Error::DatasetIo {
-            path: path.clone(),
-            source,
-        })?;
+    pub(crate) fn read(dir: &Dir<'_>, name: &str) -> Result<File, Error> {
+        let path = dir.path(name);
+        match dir.bytes(name)? {
+            Some(text) => File::parse(path, &text),
+            None => Err(Error::DatasetIo {
+                path,
+                source: std::io::ErrorKind::NotFound.into(),
+            }),
+        }
+    }
+
+    /// Reads `dir/name` if it exists.
+    pub(crate) fn read_optional(dir: &Dir<'_>, name: &str) -> Result<Option<File>, Error> {
+        match dir.bytes(name)? {
+            Some(text) => File::parse(dir.path(name), &text).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn parse(path: PathBuf, text: &[u8]) -> Result<File, Error> {
         let j: serde_json::Value =
-            serde_json::from_slice(&text).map_err(|e| Error::DatasetFormat {
+            serde_json::from_slice(text).map_err(|e| Error::DatasetFormat {
                 path: path.clone(),
                 message: format!("not valid JSON: {e}"),
             })?;
@@ -64,15 +112,6 @@ impl File {
             }
         };
         Ok(File { path, data })
-    }
-
-    /// Reads `dir/name` if it exists.
-    pub(crate) fn read_optional(dir: &Path, name: &str) -> Result<Option<File>, Error> {
-        if dir.join(name).exists() {
-            File::read(dir, name).map(Some)
-        } else {
-            Ok(None)
-        }
     }
 
     /// An error about this file at `at` (a JSON path like `data["3"].state`).

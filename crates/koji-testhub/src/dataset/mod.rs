@@ -1,5 +1,5 @@
 //! The hub's data: loaded from the JSON dumps of a real hub
-//! (`fixtures/realhub/dataset/`) or generated at any size.
+//! (`data/realhub/dataset/`, built in) or generated at any size.
 //!
 //! A [`Dataset`] is immutable once built; the hub shares it between all
 //! requests without locking. The few things write calls change (tags, users,
@@ -8,14 +8,15 @@
 mod generate;
 mod json;
 pub(crate) mod model;
+pub mod realhub;
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use koji_xmlrpc::{Struct, Value};
 
 pub use generate::GenerateOptions;
-use json::{File, Obj};
+use json::{Dir, File, Obj};
 use model::{Build, Listing, Task, TaskResult};
 
 use crate::error::Error;
@@ -105,36 +106,6 @@ pub struct Dataset {
     pub(crate) content_generators: Struct,
 }
 
-/// Where the shared fixtures live: `$KOJI_SHARED_DIR`, else `shared/` beside
-/// the workspace this crate was built in.
-pub fn shared_dir() -> PathBuf {
-    match std::env::var_os("KOJI_SHARED_DIR") {
-        Some(d) if !d.is_empty() => PathBuf::from(d),
-        _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
-    }
-}
-
-/// The real hub's data set directory (`<shared>/fixtures/realhub/dataset`).
-pub fn realhub_dataset_dir() -> PathBuf {
-    shared_dir().join("fixtures/realhub/dataset")
-}
-
-/// The order in which the real hub's PostgreSQL returned the build and task
-/// rows when no `order` was asked for. The data set files are sorted by id,
-/// so this supplement (observed in the recorded exchanges, see
-/// `data/realhub-row-order.json`) restores the hub's order.
-const REALHUB_ROW_ORDER: &str = include_str!("../../data/realhub-row-order.json");
-
-fn is_realhub_dir(dir: &Path) -> bool {
-    match (
-        std::fs::canonicalize(dir),
-        std::fs::canonicalize(realhub_dataset_dir()),
-    ) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    }
-}
-
 fn key_id(file: &File, k: &str) -> Result<i64, Error> {
     k.parse()
         .map_err(|_| file.err(&format!("data[{k:?}]"), "key is not an integer id"))
@@ -147,23 +118,35 @@ fn value_list(file: &File, at: &str, v: &Value) -> Result<Vec<Value>, Error> {
 }
 
 impl Dataset {
-    /// Loads the real hub's data set from [`realhub_dataset_dir`], in the real
-    /// hub's row order.
+    /// Loads the real hub's data set (built into the crate, see
+    /// [`realhub`]), in the real hub's row order.
     pub fn load_realhub() -> Result<Dataset, Error> {
-        Dataset::load(&realhub_dataset_dir())
+        let mut ds = Dataset::load_from(&Dir::Realhub)?;
+        let order_path = Path::new("<built-in realhub row order>");
+        let order: serde_json::Value =
+            serde_json::from_str(realhub::ROW_ORDER).map_err(|e| Error::DatasetFormat {
+                path: order_path.to_path_buf(),
+                message: e.to_string(),
+            })?;
+        ds.apply_row_order(&order, order_path)?;
+        Ok(ds)
     }
 
-    /// Loads a data set directory in the layout of `fixtures/realhub/dataset`.
+    /// Loads a data set directory in the layout of the real hub's data set
+    /// (`data/realhub/dataset/` of this crate: one JSON file per table).
     ///
     /// Lists asked for without an `order` come in the row order of the hub
-    /// the data was dumped from when it is known: from a `row_order.json`
-    /// in the directory (`{"data": {"builds": [ids…], "tasks": [ids…]}}`), or, for the
-    /// real hub's data set itself, from the order recorded in its exchanges
-    /// (the data set files are sorted by id). Otherwise they follow the files.
+    /// the data was dumped from when it is known, from a `row_order.json`
+    /// in the directory (`{"data": {"builds": [ids…], "tasks": [ids…]}}`).
+    /// Otherwise they follow the files.
     pub fn load(dir: &Path) -> Result<Dataset, Error> {
         if !dir.is_dir() {
             return Err(Error::DatasetNotFound(dir.to_path_buf()));
         }
+        Dataset::load_from(&Dir::Fs(dir))
+    }
+
+    fn load_from(dir: &Dir<'_>) -> Result<Dataset, Error> {
         let mut ds = Dataset::default();
         ds.load_meta(dir)?;
         ds.load_users(dir)?;
@@ -177,13 +160,6 @@ impl Dataset {
         if let Some(f) = File::read_optional(dir, "row_order.json")? {
             let j = value_to_json(&f.data);
             ds.apply_row_order(&j, &f.path)?;
-        } else if is_realhub_dir(dir) {
-            let order: serde_json::Value =
-                serde_json::from_str(REALHUB_ROW_ORDER).map_err(|e| Error::DatasetFormat {
-                    path: PathBuf::from("data/realhub-row-order.json"),
-                    message: e.to_string(),
-                })?;
-            ds.apply_row_order(&order, Path::new("data/realhub-row-order.json"))?;
         }
         Ok(ds)
     }
@@ -283,7 +259,7 @@ impl Dataset {
             .collect();
     }
 
-    fn load_meta(&mut self, dir: &Path) -> Result<(), Error> {
+    fn load_meta(&mut self, dir: &Dir<'_>) -> Result<(), Error> {
         let f = File::read(dir, "meta.json")?;
         let o = Obj::new(&f, "data".into(), &f.data)?;
         self.koji_version = o.string("getKojiVersion")?;
@@ -293,7 +269,7 @@ impl Dataset {
         Ok(())
     }
 
-    fn load_users(&mut self, dir: &Path) -> Result<(), Error> {
+    fn load_users(&mut self, dir: &Dir<'_>) -> Result<(), Error> {
         let users = File::read(dir, "users.json")?;
         let groups = File::read(dir, "user_groups.json")?;
         let perms = File::read(dir, "user_perms.json")?;
@@ -338,7 +314,7 @@ impl Dataset {
         Ok(())
     }
 
-    fn load_packages(&mut self, dir: &Path) -> Result<(), Error> {
+    fn load_packages(&mut self, dir: &Dir<'_>) -> Result<(), Error> {
         let f = File::read(dir, "packages.json")?;
         for (i, v) in f.array()?.iter().enumerate() {
             let o = Obj::new(&f, format!("data[{i}]"), v)?;
@@ -350,7 +326,7 @@ impl Dataset {
         Ok(())
     }
 
-    fn load_builds(&mut self, dir: &Path) -> Result<(), Error> {
+    fn load_builds(&mut self, dir: &Dir<'_>) -> Result<(), Error> {
         let f = File::read(dir, "builds.json")?;
         let types = File::read(dir, "build_types.json")?;
         let tmap = types.object()?;
@@ -407,7 +383,7 @@ impl Dataset {
         Ok(())
     }
 
-    fn load_tasks(&mut self, dir: &Path) -> Result<(), Error> {
+    fn load_tasks(&mut self, dir: &Dir<'_>) -> Result<(), Error> {
         let info = File::read(dir, "tasks.json")?;
         let raw = File::read(dir, "listTasks_raw.json")?;
         let decoded = File::read(dir, "listTasks_decoded.json")?;
@@ -479,7 +455,7 @@ impl Dataset {
         Ok(())
     }
 
-    fn load_tags(&mut self, dir: &Path) -> Result<(), Error> {
+    fn load_tags(&mut self, dir: &Dir<'_>) -> Result<(), Error> {
         let f = File::read(dir, "tag_by_id.json")?;
         for (k, v) in f.object()? {
             let o = Obj::new(&f, format!("data[{k:?}]"), v)?;
@@ -639,7 +615,7 @@ impl Dataset {
         Ok(())
     }
 
-    fn load_hosts(&mut self, dir: &Path) -> Result<(), Error> {
+    fn load_hosts(&mut self, dir: &Dir<'_>) -> Result<(), Error> {
         for (file, which) in [("channels.json", 0), ("hosts.json", 1)] {
             let f = File::read(dir, file)?;
             for (i, v) in f.array()?.iter().enumerate() {
@@ -675,7 +651,7 @@ impl Dataset {
         Ok(())
     }
 
-    fn load_misc(&mut self, dir: &Path) -> Result<(), Error> {
+    fn load_misc(&mut self, dir: &Dir<'_>) -> Result<(), Error> {
         let repos = File::read(dir, "repos.json")?;
         for (k, v) in repos.object()? {
             self.repos_by_tag.insert(k.clone(), v.clone());
@@ -729,7 +705,7 @@ mod tests {
     use super::*;
 
     fn file(name: &str) -> Value {
-        File::read(&realhub_dataset_dir(), name).unwrap().data
+        File::read(&Dir::Realhub, name).unwrap().data
     }
 
     fn by_id(v: &Value, key: &str) -> HashMap<i64, Struct> {
@@ -817,9 +793,8 @@ mod tests {
         // a copy elsewhere follows its files, or its own row_order.json
         let copy = std::env::temp_dir().join(format!("koji-testhub-copy-{}", std::process::id()));
         std::fs::create_dir_all(&copy).unwrap();
-        for e in std::fs::read_dir(realhub_dataset_dir()).unwrap() {
-            let e = e.unwrap();
-            std::fs::copy(e.path(), copy.join(e.file_name())).unwrap();
+        for (name, text) in realhub::FILES {
+            std::fs::write(copy.join(name), text).unwrap();
         }
         let plain = Dataset::load(&copy).unwrap();
         let ids: Vec<i64> = plain.tasks.iter().take(3).map(|t| t.id).collect();
@@ -833,6 +808,20 @@ mod tests {
         let ids: Vec<i64> = ordered.tasks.iter().take(3).map(|t| t.id).collect();
         assert_eq!(ids, [3, 2, 1]);
         std::fs::remove_dir_all(&copy).unwrap();
+    }
+
+    #[test]
+    fn the_built_in_data_set_is_the_directory_in_the_repository() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/realhub/dataset");
+        let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        on_disk.sort();
+        let built_in: Vec<String> = realhub::FILES.iter().map(|(n, _)| n.to_string()).collect();
+        assert_eq!(built_in, on_disk, "realhub::FILES must list every file");
+        assert!(realhub::file("builds.json").unwrap().contains("\"data\""));
+        assert_eq!(realhub::file("nonexistent.json"), None);
     }
 
     #[test]

@@ -148,14 +148,9 @@ pub(crate) async fn call(
     }
 }
 
-/// The shared fixtures directory.
-pub(crate) fn shared() -> PathBuf {
-    koji_testhub::shared_dir()
-}
-
-/// The recorded exchanges directory.
+/// The recorded exchanges directory (carried by koji-testenv).
 pub(crate) fn exchanges() -> PathBuf {
-    shared().join("fixtures/realhub/exchanges")
+    koji_testenv::realhub::exchanges_dir()
 }
 
 /// One recorded exchange.

@@ -8,14 +8,6 @@ use std::path::PathBuf;
 use koji_xmlrpc::{Struct, Value};
 use serde::Deserialize;
 
-/// `shared/` beside the workspace (or `KOJI_SHARED_DIR`).
-pub fn shared_dir() -> PathBuf {
-    match std::env::var_os("KOJI_SHARED_DIR") {
-        Some(d) => PathBuf::from(d),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
-    }
-}
-
 /// Where benchmark inputs are written for the Python comparison script.
 pub fn data_dir() -> PathBuf {
     let d = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/koji-xmlrpc-bench");
@@ -25,7 +17,9 @@ pub fn data_dir() -> PathBuf {
 
 /// The recorded hub's `listBuilds` rows (member order as the hub sends it).
 pub fn template_builds() -> Vec<Struct> {
-    let path = shared_dir().join("fixtures/realhub/dataset/listBuilds.json");
+    // The data set koji-testhub serves, in this repository.
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../koji-testhub/data/realhub/dataset/listBuilds.json");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     let rows: Vec<Value> = serde_json::from_value::<Vec<Value>>(v["data"].clone()).unwrap();

@@ -3,16 +3,9 @@
 
 use std::path::PathBuf;
 
-/// `shared/` beside the workspace (or `KOJI_SHARED_DIR`).
-pub(crate) fn shared_dir() -> PathBuf {
-    match std::env::var_os("KOJI_SHARED_DIR") {
-        Some(d) => PathBuf::from(d),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
-    }
-}
-
+/// The recorded realhub exchanges (carried by koji-testenv).
 pub(crate) fn exchanges_dir() -> PathBuf {
-    shared_dir().join("fixtures/realhub/exchanges")
+    koji_testenv::realhub::exchanges_dir()
 }
 
 /// One entry of `exchanges/index.json`.
@@ -27,7 +20,7 @@ pub(crate) struct Exchange {
 pub(crate) fn exchanges() -> Vec<Exchange> {
     let path = exchanges_dir().join("index.json");
     let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {} ({e}); set KOJI_SHARED_DIR", path.display()));
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     v["exchanges"]
         .as_array()

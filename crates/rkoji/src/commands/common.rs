@@ -84,7 +84,7 @@ impl Ctx {
         {
             let hint = failure.hint.clone().unwrap_or_default();
             return failure.with_hint(format!(
-                "{hint}\nTo run the same job offline against koji-testhub with the bundled data set:\n    scripts/offline {}",
+                "{hint}\nTo run the same job offline against koji-testhub, which serves a copy of a real hub's data:\n    koji-testhub run {}\n(install it from a clone of koji-client with `cargo install --path crates/koji-testhub`)",
                 self.args.join(" ")
             ));
         }

@@ -183,14 +183,9 @@ pub fn run(mut cmd: Command, stdin: Option<&str>) -> Run {
 
 /// The `data` of a data set file (`builds` → `builds.json`).
 pub fn dataset(name: &str) -> Value {
-    let path = koji_testhub::realhub_dataset_dir().join(format!("{name}.json"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "cannot read {} ({e}): set KOJI_SHARED_DIR or put shared/ beside the workspace",
-            path.display()
-        )
-    });
-    let mut file: Value = serde_json::from_str(&text).unwrap();
+    let text = koji_testhub::realhub::file(&format!("{name}.json"))
+        .unwrap_or_else(|| panic!("no data set file {name}.json"));
+    let mut file: Value = serde_json::from_str(text).unwrap();
     file["data"].take()
 }
 

@@ -1,0 +1,193 @@
+//! The real hub's data set, compiled into the crate: the JSON dumps in
+//! `data/realhub/dataset/` (see `data/realhub/README.md`, section 2), so the
+//! `koji-testhub` binary serves them wherever it is installed.
+
+/// Every file of the real hub's data set: (file name, JSON text).
+pub const FILES: &[(&str, &str)] = &[
+    (
+        "all_perms.json",
+        include_str!("../../data/realhub/dataset/all_perms.json"),
+    ),
+    (
+        "archive_types.json",
+        include_str!("../../data/realhub/dataset/archive_types.json"),
+    ),
+    (
+        "average_build_duration.json",
+        include_str!("../../data/realhub/dataset/average_build_duration.json"),
+    ),
+    (
+        "btypes.json",
+        include_str!("../../data/realhub/dataset/btypes.json"),
+    ),
+    (
+        "build_archives.json",
+        include_str!("../../data/realhub/dataset/build_archives.json"),
+    ),
+    (
+        "build_rpms.json",
+        include_str!("../../data/realhub/dataset/build_rpms.json"),
+    ),
+    (
+        "build_types.json",
+        include_str!("../../data/realhub/dataset/build_types.json"),
+    ),
+    (
+        "builds.json",
+        include_str!("../../data/realhub/dataset/builds.json"),
+    ),
+    (
+        "channel_by_id.json",
+        include_str!("../../data/realhub/dataset/channel_by_id.json"),
+    ),
+    (
+        "channel_hosts.json",
+        include_str!("../../data/realhub/dataset/channel_hosts.json"),
+    ),
+    (
+        "channels.json",
+        include_str!("../../data/realhub/dataset/channels.json"),
+    ),
+    (
+        "content_generators.json",
+        include_str!("../../data/realhub/dataset/content_generators.json"),
+    ),
+    (
+        "host_by_id.json",
+        include_str!("../../data/realhub/dataset/host_by_id.json"),
+    ),
+    (
+        "host_channels.json",
+        include_str!("../../data/realhub/dataset/host_channels.json"),
+    ),
+    (
+        "hosts.json",
+        include_str!("../../data/realhub/dataset/hosts.json"),
+    ),
+    (
+        "listBuilds.json",
+        include_str!("../../data/realhub/dataset/listBuilds.json"),
+    ),
+    (
+        "listTagged.json",
+        include_str!("../../data/realhub/dataset/listTagged.json"),
+    ),
+    (
+        "listTasks_decoded.json",
+        include_str!("../../data/realhub/dataset/listTasks_decoded.json"),
+    ),
+    (
+        "listTasks_raw.json",
+        include_str!("../../data/realhub/dataset/listTasks_raw.json"),
+    ),
+    (
+        "listUsers.json",
+        include_str!("../../data/realhub/dataset/listUsers.json"),
+    ),
+    (
+        "meta.json",
+        include_str!("../../data/realhub/dataset/meta.json"),
+    ),
+    (
+        "package_by_id.json",
+        include_str!("../../data/realhub/dataset/package_by_id.json"),
+    ),
+    (
+        "package_tags.json",
+        include_str!("../../data/realhub/dataset/package_tags.json"),
+    ),
+    (
+        "packages.json",
+        include_str!("../../data/realhub/dataset/packages.json"),
+    ),
+    (
+        "repo_info.json",
+        include_str!("../../data/realhub/dataset/repo_info.json"),
+    ),
+    (
+        "repos.json",
+        include_str!("../../data/realhub/dataset/repos.json"),
+    ),
+    (
+        "tag_build_tags.json",
+        include_str!("../../data/realhub/dataset/tag_build_tags.json"),
+    ),
+    (
+        "tag_by_id.json",
+        include_str!("../../data/realhub/dataset/tag_by_id.json"),
+    ),
+    (
+        "tag_full_inheritance.json",
+        include_str!("../../data/realhub/dataset/tag_full_inheritance.json"),
+    ),
+    (
+        "tag_full_inheritance_reverse.json",
+        include_str!("../../data/realhub/dataset/tag_full_inheritance_reverse.json"),
+    ),
+    (
+        "tag_inheritance.json",
+        include_str!("../../data/realhub/dataset/tag_inheritance.json"),
+    ),
+    (
+        "tag_packages.json",
+        include_str!("../../data/realhub/dataset/tag_packages.json"),
+    ),
+    (
+        "tags.json",
+        include_str!("../../data/realhub/dataset/tags.json"),
+    ),
+    (
+        "target_by_id.json",
+        include_str!("../../data/realhub/dataset/target_by_id.json"),
+    ),
+    (
+        "targets.json",
+        include_str!("../../data/realhub/dataset/targets.json"),
+    ),
+    (
+        "task_children.json",
+        include_str!("../../data/realhub/dataset/task_children.json"),
+    ),
+    (
+        "task_descendents.json",
+        include_str!("../../data/realhub/dataset/task_descendents.json"),
+    ),
+    (
+        "task_results.json",
+        include_str!("../../data/realhub/dataset/task_results.json"),
+    ),
+    (
+        "tasks.json",
+        include_str!("../../data/realhub/dataset/tasks.json"),
+    ),
+    (
+        "tasks_norequest.json",
+        include_str!("../../data/realhub/dataset/tasks_norequest.json"),
+    ),
+    (
+        "user_groups.json",
+        include_str!("../../data/realhub/dataset/user_groups.json"),
+    ),
+    (
+        "user_perms.json",
+        include_str!("../../data/realhub/dataset/user_perms.json"),
+    ),
+    (
+        "users.json",
+        include_str!("../../data/realhub/dataset/users.json"),
+    ),
+];
+
+/// The JSON text of the data set file `name` (`"builds.json"`), if it is one.
+pub fn file(name: &str) -> Option<&'static str> {
+    FILES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, text)| *text)
+}
+
+/// The order in which the real hub's PostgreSQL returned the build and task
+/// rows when no `order` was asked for. The data set files are sorted by id,
+/// so this supplement (observed in the recorded exchanges) restores the
+/// hub's order.
+pub(crate) const ROW_ORDER: &str = include_str!("../../data/realhub/row-order.json");
