@@ -116,3 +116,8 @@ pub use koji_xmlrpc::{Struct, Value};
 pub use multicall::{Handle, Multicall};
 pub use request::{Endpoint, PreparedCall};
 pub use version::HubVersion;
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -55,6 +55,9 @@ mod stream;
 mod text;
 mod value;
 
+/// The reference decoder the tests and fuzz targets compare the fast one
+/// with (feature `reference`; not for production use).
+#[cfg(feature = "reference")]
 #[doc(hidden)]
 pub mod reference;
 
@@ -182,3 +185,8 @@ pub fn decode_response_with<'de, T: Deserialize<'de>>(
 ) -> Result<Result<T, Fault>, Error> {
     de::decode_response(bytes, opts)
 }
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
