@@ -158,7 +158,7 @@ impl Config {
     /// # Ok::<(), koji_client::config::ConfigError>(())
     /// ```
     pub fn profile_names(&self) -> Vec<&str> {
-        let mut names: Vec<&str> = self.ini.sections.keys().collect();
+        let mut names: Vec<&str> = self.ini.sections.keys().map(String::as_str).collect();
         if !self.ini.has_section(BUILTIN_PROFILE) {
             names.push(BUILTIN_PROFILE);
         }

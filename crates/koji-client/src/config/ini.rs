@@ -10,7 +10,7 @@
 //! appears in several files is merged, and later files replace earlier
 //! values option by option.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use super::error::{ConfigError, InterpolationErrorKind, SyntaxErrorKind};
@@ -28,59 +28,7 @@ const MAX_EXPANDED_LEN: usize = 1 << 20;
 
 /// A map that remembers insertion order; replacing a value keeps its place,
 /// like a Python `dict`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct OrderedMap<V> {
-    entries: Vec<(String, V)>,
-    index: HashMap<String, usize>,
-}
-
-impl<V> Default for OrderedMap<V> {
-    fn default() -> Self {
-        OrderedMap {
-            entries: Vec::new(),
-            index: HashMap::new(),
-        }
-    }
-}
-
-impl<V> OrderedMap<V> {
-    pub(crate) fn get(&self, key: &str) -> Option<&V> {
-        let i = *self.index.get(key)?;
-        self.entries.get(i).map(|(_, v)| v)
-    }
-
-    pub(crate) fn get_mut(&mut self, key: &str) -> Option<&mut V> {
-        let i = *self.index.get(key)?;
-        self.entries.get_mut(i).map(|(_, v)| v)
-    }
-
-    pub(crate) fn contains_key(&self, key: &str) -> bool {
-        self.index.contains_key(key)
-    }
-
-    /// Inserts or replaces; a replaced key keeps its position.
-    pub(crate) fn insert(&mut self, key: String, value: V) {
-        match self.index.get(&key).and_then(|&i| self.entries.get_mut(i)) {
-            Some(slot) => slot.1 = value,
-            None => {
-                self.index.insert(key.clone(), self.entries.len());
-                self.entries.push((key, value));
-            }
-        }
-    }
-
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &V)> {
-        self.entries.iter().map(|(k, v)| (k.as_str(), v))
-    }
-
-    pub(crate) fn keys(&self) -> impl Iterator<Item = &str> {
-        self.entries.iter().map(|(k, _)| k.as_str())
-    }
-
-    pub(crate) fn values_mut(&mut self) -> impl Iterator<Item = &mut V> {
-        self.entries.iter_mut().map(|(_, v)| v)
-    }
-}
+pub(crate) type OrderedMap<V> = indexmap::IndexMap<String, V>;
 
 /// One option value and the file that set it.
 #[derive(Debug, Clone)]
@@ -519,7 +467,7 @@ mod tests {
         assert_eq!(value(&ini, DEFAULT_SECTION, "z").as_deref(), Some("3"));
         assert!(!ini.has_section(DEFAULT_SECTION));
         let items = ini.raw_items("s").unwrap();
-        let keys: Vec<&str> = items.keys().collect();
+        let keys: Vec<&str> = items.keys().map(String::as_str).collect();
         assert_eq!(keys, ["x", "z", "y"]);
         assert!(items.get("x").unwrap().1);
         assert!(!items.get("y").unwrap().1);

@@ -309,7 +309,7 @@ impl Profile {
     /// # Ok::<(), koji_client::config::ConfigError>(())
     /// ```
     pub fn options(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.options.iter().map(|(k, v)| (k, v.as_str()))
+        self.options.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
 
     /// `server`: the hub's XML-RPC URL (default `http://localhost/kojihub`).

@@ -2,7 +2,7 @@
 //! on: what counts as whitespace (`str.isspace`), `str.strip`, `int()`,
 //! `ConfigParser.getboolean` and `os.path.expanduser`.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 
 /// Python's `str.isspace()` for one character (Python 3.11 / Unicode 14).
@@ -113,11 +113,15 @@ pub(crate) fn parse_bool(s: &str) -> Option<bool> {
 /// `os.path.expanduser` for `~` and `~/…` (POSIX rules): the home directory
 /// loses its trailing slashes, and an empty result becomes `/`. `~user`
 /// forms and paths when no home directory is known are returned unchanged.
-pub(crate) fn expand_user(path: &str, home: Option<&Path>) -> PathBuf {
-    let Some(rest) = path.strip_prefix('~') else {
+///
+/// The one expansion of `~` in the configuration: option values (`topdir`,
+/// `cert`, …) and the explicitly named config path alike.
+pub(crate) fn expand_user(path: impl AsRef<OsStr>, home: Option<&Path>) -> PathBuf {
+    let path = path.as_ref();
+    let Some(rest) = path.as_encoded_bytes().strip_prefix(b"~") else {
         return PathBuf::from(path);
     };
-    if !(rest.is_empty() || rest.starts_with('/')) {
+    if !(rest.is_empty() || rest.starts_with(b"/")) {
         return PathBuf::from(path);
     }
     let Some(home) = home else {
@@ -129,7 +133,7 @@ pub(crate) fn expand_user(path: &str, home: Option<&Path>) -> PathBuf {
         end -= 1;
     }
     let mut joined = home.get(..end).unwrap_or_default().to_vec();
-    joined.extend_from_slice(rest.as_bytes());
+    joined.extend_from_slice(rest);
     if joined.is_empty() {
         return PathBuf::from("/");
     }

@@ -6,6 +6,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use super::error::ConfigError;
+use super::pyvalue::expand_user;
 
 /// Where koji configuration is looked for: the system directory and file,
 /// the user's home directory, and optionally a config file or directory
@@ -167,7 +168,7 @@ impl ConfigSources {
     pub fn user_config(&self) -> Option<PathBuf> {
         self.user_config
             .as_deref()
-            .map(|p| expand_user_path(p, self.home.as_deref()))
+            .map(|p| expand_user(p, self.home.as_deref()))
     }
 
     /// The config files koji would read, in reading order: existing
@@ -251,15 +252,6 @@ fn conf_files_in(dir: &Path, strict: bool) -> Result<Vec<PathBuf>, ConfigError> 
         }
     }
     Ok(files)
-}
-
-/// `os.path.expanduser` for a path whose first component is `~`.
-pub(crate) fn expand_user_path(path: &Path, home: Option<&Path>) -> PathBuf {
-    match (path.strip_prefix("~"), home) {
-        (Ok(rest), Some(home)) if rest.as_os_str().is_empty() => home.to_owned(),
-        (Ok(rest), Some(home)) => home.join(rest),
-        _ => path.to_owned(),
-    }
 }
 
 /// The home directory as Python's `os.path.expanduser` finds it: `$HOME`
@@ -384,21 +376,20 @@ mod tests {
     #[test]
     fn tilde_expansion_of_the_explicit_path() {
         let home = Some(Path::new("/home/me"));
+        assert_eq!(expand_user(Path::new("~"), home), PathBuf::from("/home/me"));
         assert_eq!(
-            expand_user_path(Path::new("~"), home),
-            PathBuf::from("/home/me")
-        );
-        assert_eq!(
-            expand_user_path(Path::new("~/a/b"), home),
+            expand_user(Path::new("~/a/b"), home),
             PathBuf::from("/home/me/a/b")
         );
         assert_eq!(
-            expand_user_path(Path::new("~other/a"), home),
+            expand_user(Path::new("~other/a"), home),
             PathBuf::from("~other/a")
         );
+        assert_eq!(expand_user(Path::new("~/a"), None), PathBuf::from("~/a"));
+        // As for option values: the home directory's trailing slashes go.
         assert_eq!(
-            expand_user_path(Path::new("~/a"), None),
-            PathBuf::from("~/a")
+            expand_user(Path::new("~/a"), Some(Path::new("/home/me/"))),
+            PathBuf::from("/home/me/a")
         );
     }
 }
