@@ -129,19 +129,11 @@ impl Painter {
     }
 }
 
-/// The printed width of `s`, ignoring ANSI colour sequences.
+/// The printed width of `s` in terminal columns, ignoring ANSI colour
+/// sequences: wide characters (CJK, most emoji) take two columns,
+/// combining marks none (`console`, which indicatif already uses).
 fn visible_width(s: &str) -> usize {
-    let mut width = 0;
-    let mut in_escape = false;
-    for c in s.chars() {
-        match (in_escape, c) {
-            (false, '\x1b') => in_escape = true,
-            (true, 'm') => in_escape = false,
-            (true, _) => {}
-            (false, _) => width += 1,
-        }
-    }
-    width
+    console::measure_text_width(s)
 }
 
 /// A table with a header row and left-aligned columns, separated by two spaces.
@@ -259,6 +251,22 @@ mod tests {
         assert_eq!(lines[0], "NVR               STATE");
         assert_eq!(lines[1], "hello-1.2-1.fc40  \x1b[32mCOMPLETE\x1b[0m");
         assert_eq!(lines[2], "x-1-1             FAILED");
+    }
+
+    #[test]
+    fn tables_align_by_display_width() {
+        // "日本" is two characters but four columns; "e\u{301}" (e and a
+        // combining acute accent) two characters but one column.
+        let mut t = Table::new(["OWNER", "STATE"]);
+        t.row(["日本", "OPEN"]);
+        t.row(["e\u{301}", "FREE"]);
+        t.row(["alice", "CLOSED"]);
+        let out = t.render();
+        let lines: Vec<_> = out.lines().collect();
+        assert_eq!(lines[0], "OWNER  STATE");
+        assert_eq!(lines[1], "日本   OPEN");
+        assert_eq!(lines[2], "e\u{301}      FREE");
+        assert_eq!(lines[3], "alice  CLOSED");
     }
 
     #[test]
