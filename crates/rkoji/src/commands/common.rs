@@ -85,11 +85,29 @@ impl Ctx {
             let hint = failure.hint.clone().unwrap_or_default();
             return failure.with_hint(format!(
                 "{hint}\nTo run the same job offline against koji-testhub, which serves a copy of a real hub's data:\n    koji-testhub run {}\n(install it from a clone of koji-client with `cargo install --path crates/koji-testhub`)",
-                self.args.join(" ")
+                offline_args(&self.args).join(" ")
             ));
         }
         failure
     }
+}
+
+/// The command line without the profile and config options, which
+/// `koji-testhub run` supplies itself (`-p testhub` and its own config).
+fn offline_args(args: &[String]) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut iter = args.iter();
+    while let Some(arg) = iter.next() {
+        match arg.as_str() {
+            "-p" | "--profile" | "-c" | "--config" => {
+                iter.next();
+            }
+            a if a.starts_with("--profile=") || a.starts_with("--config=") => {}
+            a if a.len() > 2 && (a.starts_with("-p") || a.starts_with("-c")) => {}
+            a => out.push(a),
+        }
+    }
+    out
 }
 
 /// Converts a command-line JSON value into a hub value.
@@ -174,4 +192,30 @@ pub(crate) fn choose_profile(
         return "koji".to_owned();
     }
     koji_client::config::BUILTIN_PROFILE.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_offline_hint_leaves_out_profile_and_config() {
+        let args: Vec<String> = [
+            "-c",
+            "/tmp/k.conf",
+            "--profile=cbs",
+            "builds",
+            "-pfedora",
+            "hello",
+            "--config",
+            "x",
+            "--limit",
+            "5",
+            "-p",
+            "koji",
+        ]
+        .map(String::from)
+        .to_vec();
+        assert_eq!(offline_args(&args), ["builds", "hello", "--limit", "5"]);
+    }
 }
