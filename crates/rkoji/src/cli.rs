@@ -122,6 +122,9 @@ pub(crate) enum Command {
         channel: String,
     },
     /// The object a kojiweb URL shows (paste it from the browser).
+    // The doc comments here are `--help` text for a terminal, where a URL
+    // in angle brackets would read worse.
+    #[allow(rustdoc::bare_urls)]
     Web {
         /// A kojiweb URL such as https://koji.fedoraproject.org/koji/buildinfo?buildID=1.
         url: String,
