@@ -83,12 +83,26 @@ pub(crate) fn write_double(out: &mut Vec<u8>, v: f64) {
         return;
     }
     let mut buf = [0u8; 48];
-    let len = {
+    let mut len = {
         let mut cur = std::io::Cursor::new(&mut buf[..]);
         // Rust's `{:e}` gives the shortest digits that round-trip, like Python's repr.
         let _ = write!(cur, "{:e}", v.abs());
         cur.position() as usize
     };
+    // When two strings of that length round-trip equally well, Python's repr takes the
+    // one the exact value rounds to (half to even), `{:e}` the upper one
+    // (1792457928492239.25: Python `…239.2`, `{:e}` `…239.3`): round the exact value
+    // to that many digits instead.
+    let ndigits = buf[..len]
+        .iter()
+        .take_while(|&&c| c != b'e')
+        .filter(|c| c.is_ascii_digit())
+        .count();
+    if ndigits > 1 {
+        let mut cur = std::io::Cursor::new(&mut buf[..]);
+        let _ = write!(cur, "{:.*e}", ndigits - 1, v.abs());
+        len = cur.position() as usize;
+    }
     let text = &buf[..len];
     let epos = text.iter().position(|&c| c == b'e').unwrap_or(len);
     let mut digits = [0u8; 24];

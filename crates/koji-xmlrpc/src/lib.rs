@@ -17,6 +17,9 @@
 //! * **Streaming**: [`ArrayStreamDecoder`] decodes a huge array response item by item from
 //!   chunks in constant memory (and, with the default `stream` feature,
 //!   [`decode_array_stream`] does it for a `futures` byte stream).
+//! * **Transcoding to JSON**: [`JsonTranscoder`] turns a response into the JSON that
+//!   `koji call --json-output` prints, byte for byte, as the body arrives and in bounded
+//!   memory whatever its size.
 //! * Koji's keyword-argument convention ([`kwargs_struct`], [`split_kwargs`]) and
 //!   multicall encoding ([`MulticallWriter`]).
 //!
@@ -49,6 +52,7 @@ mod de;
 mod de_value;
 mod encode;
 mod error;
+mod json;
 mod scan;
 mod ser_value;
 mod stream;
@@ -67,6 +71,7 @@ pub use encode::{
     encode_response, encode_response_with, kwargs_struct, split_kwargs,
 };
 pub use error::{Error, ErrorKind};
+pub use json::{JsonOptions, JsonStyle, JsonTranscoder, value_to_json};
 pub use ser_value::to_value;
 pub use stream::ArrayStreamDecoder;
 #[cfg(feature = "stream")]

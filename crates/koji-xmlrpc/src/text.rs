@@ -88,7 +88,7 @@ fn char_ref(digits: &[u8], radix: u32) -> Result<char, (ErrorKind, String)> {
 
 /// Input encodings the decoders read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Encoding {
+pub(crate) enum Encoding {
     Utf8,
     Latin1,
     Ascii,
@@ -134,6 +134,43 @@ pub(crate) fn to_utf8(bytes: &[u8]) -> Result<Cow<'_, [u8]>, Error> {
             s.extend(bytes.iter().map(|&b| char::from(b)));
             Ok(Cow::Owned(s.into_bytes()))
         }
+    }
+}
+
+/// The encoding of a document from its first bytes, for a decoder that sees them in
+/// pieces: `Ok(None)` while the XML declaration is not complete yet (and `at_end` is
+/// false). Decides as [`to_utf8`] does: a bad declaration counts as UTF-8 here (the
+/// parser reports it).
+pub(crate) fn sniff_encoding(head: &[u8], at_end: bool) -> Result<Option<Encoding>, Error> {
+    if head.starts_with(&[0xFE, 0xFF]) || head.starts_with(&[0xFF, 0xFE]) {
+        return Err(Error::at(
+            ErrorKind::UnsupportedEncoding,
+            "UTF-16 documents are not supported",
+            0,
+        ));
+    }
+    if !at_end && head.len() < 2 {
+        return Ok(None);
+    }
+    let body = head.strip_prefix(&[0xEF, 0xBB, 0xBF][..]).unwrap_or(head);
+    if !at_end
+        && body.len() < 6
+        && (b"\xEF\xBB\xBF".starts_with(head) || b"<?xml ".starts_with(body))
+    {
+        return Ok(None);
+    }
+    let Some(rest) = body.strip_prefix(b"<?xml") else {
+        return Ok(Some(Encoding::Utf8));
+    };
+    if !rest.first().is_some_and(|&b| is_ws(b)) {
+        return Ok(Some(Encoding::Utf8));
+    }
+    match memchr::memmem::find(rest, b"?>") {
+        Some(end) => Ok(Some(
+            parse_decl(rest.get(..end).unwrap_or(&[])).unwrap_or(Encoding::Utf8),
+        )),
+        None if at_end => Ok(Some(Encoding::Utf8)),
+        None => Ok(None),
     }
 }
 

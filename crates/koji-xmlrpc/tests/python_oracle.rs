@@ -295,3 +295,44 @@ fn what_we_encode_python_loads_back_equal() {
         );
     }
 }
+
+/// Without base64 (koji's `json.dumps` cannot print `Binary` and fails).
+fn without_base64(v: &Value) -> Value {
+    match v {
+        Value::Base64(_) => Value::String("b".into()),
+        Value::Array(a) => Value::Array(a.iter().map(without_base64).collect()),
+        Value::Struct(s) => Value::Struct(
+            s.iter()
+                .map(|(k, v)| (k.clone(), without_base64(v)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+#[test]
+fn json_transcoding_prints_what_koji_call_json_output_prints() {
+    use koji_xmlrpc::{JsonOptions, JsonTranscoder};
+    let mut r = Rng(0x5eed_0003);
+    let values: Vec<Value> = (0..N)
+        .map(|_| without_base64(&gen_value(&mut r, 0, true, true)))
+        .collect();
+    let out = run_oracle(&json!({"json": values.iter().map(tagged).collect::<Vec<_>>()}));
+    let pairs = out["json"].as_array().unwrap();
+    assert_eq!(pairs.len(), N);
+    let mut non_ascii = 0;
+    for (i, pair) in pairs.iter().enumerate() {
+        // Python's document (raw CRs, nan, inf...), transcoded here in pieces.
+        let doc = pair[0].as_str().unwrap().as_bytes();
+        let want = pair[1].as_str().unwrap();
+        let mut t = JsonTranscoder::new(JsonOptions::new());
+        let mut got = Vec::new();
+        for c in doc.chunks(1 + i % 17) {
+            t.feed(c, &mut got).unwrap();
+        }
+        t.finish(&mut got).unwrap();
+        assert_eq!(std::str::from_utf8(&got).unwrap(), want, "{}", pair[0]);
+        non_ascii += usize::from(want.contains("\\u"));
+    }
+    assert!(non_ascii > N / 10, "only {non_ascii} answers with escapes");
+}

@@ -1,13 +1,17 @@
 """Oracle for koji-xmlrpc's differential tests: the official koji client's codec.
 
 Reads one JSON object from stdin:
-  {"dumps": [value, ...], "loads": [document, ...]}
+  {"dumps": [value, ...], "loads": [document, ...], "json": [value, ...]}
 where a value uses the tagged form below, and writes one JSON object to stdout:
-  {"dumps": [document, ...], "loads": [value or {"error": str}, ...]}
+  {"dumps": [document, ...], "loads": [value or {"error": str}, ...],
+   "json": [[document, text], ...]}
 
 `dumps` marshals each value as a methodResponse with koji.xmlrpcplus.dumps (what the hub
 sends); `loads` parses each document (a methodCall) with xmlrpc.client.loads, as patched
-by koji.xmlrpcplus (defusedxml), and returns its params as one array value.
+by koji.xmlrpcplus (defusedxml), and returns its params as one array value; `json`
+marshals each value as `dumps` does, reads the document back as koji's ClientSession
+does (koji.xmlrpcplus.getparser) and prints the answer as `koji call --json-output`
+does (koji_cli's json.dumps call, with its DatetimeJSONEncoder).
 
 Tagged values: {"n": null}, {"b": bool}, {"i": "123"}, {"d": "repr"}, {"s": str},
 {"x": base64}, {"t": "YYYYMMDDTHH:MM:SS"}, {"a": [v, ...]}, {"m": [[key, v], ...]}.
@@ -78,6 +82,17 @@ def main():
             out["loads"].append(from_py(list(params)))
         except Exception as e:  # reported to the Rust side, which decides
             out["loads"].append({"error": "%s: %s" % (type(e).__name__, e)})
+    if req.get("json"):
+        from koji_cli.lib import DatetimeJSONEncoder
+        out["json"] = []
+        for v in req["json"]:
+            doc = koji.xmlrpcplus.dumps((to_py(v),), methodresponse=1, allow_none=1)
+            parser, unmarshaller = koji.xmlrpcplus.getparser()
+            parser.feed(doc.encode("utf-8"))
+            parser.close()
+            answer = unmarshaller.close()[0]
+            text = json.dumps(answer, indent=2, separators=(',', ': '), cls=DatetimeJSONEncoder)
+            out["json"].append([doc, text])
     json.dump(out, sys.stdout)
 
 
