@@ -106,12 +106,13 @@ mod version;
 
 pub use connection::{
     CallBuilder, CallStream, Connection, ConnectionBuilder, DEFAULT_AUTH_TIMEOUT,
-    DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_SIZE, DEFAULT_TIMEOUT, USER_AGENT,
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_SIZE, DEFAULT_TIMEOUT, JsonStream, USER_AGENT,
 };
 pub use engine::retry::{
     DEFAULT_MAX_RETRIES, DEFAULT_OFFLINE_RETRY_INTERVAL, DEFAULT_RETRY_INTERVAL, RetryPolicy,
 };
 pub use error::{Error, FaultKind, Result};
+pub use koji_xmlrpc::{JsonOptions, JsonStyle};
 pub use koji_xmlrpc::{Struct, Value};
 pub use multicall::{Handle, Multicall};
 pub use request::{Endpoint, PreparedCall};

@@ -7,13 +7,13 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use futures_util::Stream;
-use koji_xmlrpc::{RequestWriter, Struct, Value};
+use koji_xmlrpc::{JsonOptions, RequestWriter, Struct, Value};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tracing::Instrument;
 
 use super::Connection;
-use crate::engine::{Buffered, StreamBody, StreamStart};
+use crate::engine::{Buffered, JsonBody, JsonStart, StreamBody, StreamStart};
 use crate::error::{Error, Kind, Result};
 use crate::request::{self, PreparedCall, args_to_values, encode_error, kwargs_to_struct};
 
@@ -423,5 +423,102 @@ impl<'c> IntoFuture for CallBuilder<'c> {
 
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
+    }
+}
+
+/// The JSON of an answer, in pieces as the answer arrives (see
+/// [`Connection::execute_json`]). Each item is a piece of the JSON text;
+/// concatenated, they are the whole JSON (without a trailing newline). An
+/// error ends the stream.
+#[must_use = "streams do nothing unless polled"]
+pub struct JsonStream {
+    inner: Pin<Box<dyn Stream<Item = Result<Vec<u8>>> + Send>>,
+}
+
+impl std::fmt::Debug for JsonStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JsonStream").finish_non_exhaustive()
+    }
+}
+
+impl Stream for JsonStream {
+    type Item = Result<Vec<u8>>;
+    fn poll_next(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        self.inner.as_mut().poll_next(cx)
+    }
+}
+
+impl Connection {
+    /// Sends a prepared call and transcodes its answer into JSON as it
+    /// arrives: by default exactly what `koji call --json-output` prints
+    /// (see [`JsonOptions`] and [`JsonStyle`](koji_xmlrpc::JsonStyle)).
+    ///
+    /// Memory stays bounded whatever the answer's size: the answer is never
+    /// held, [`max_response_size`](crate::ConnectionBuilder::max_response_size)
+    /// does not apply, and a single value larger than
+    /// [`JsonOptions::max_value_size`] (64 MiB by default) ends the stream
+    /// with a decode error saying so. A fault answer is an error of kind
+    /// fault, as for [`execute`](Self::execute). Retries (and the deadline)
+    /// apply until the first piece of JSON is out; a failure after that ends
+    /// the stream with an error. The per-attempt timeout bounds the wait for
+    /// the response and for each piece of the body.
+    ///
+    /// ```no_run
+    /// # async fn demo(koji: koji_client::Connection) -> koji_client::Result<()> {
+    /// use std::io::Write;
+    /// use futures_util::StreamExt;
+    /// use koji_client::JsonOptions;
+    ///
+    /// let call = koji.prepare("listBuilds", ())?;
+    /// let mut json = koji.execute_json(&call, JsonOptions::new());
+    /// let mut stdout = std::io::stdout();
+    /// while let Some(piece) = json.next().await {
+    ///     stdout.write_all(&piece?).ok();
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn execute_json(&self, call: &PreparedCall, opts: JsonOptions) -> JsonStream {
+        enum State {
+            Start(Connection, PreparedCall, JsonOptions),
+            Body(Connection, PreparedCall, Box<JsonBody>),
+            Done,
+        }
+        let start = State::Start(self.clone(), call.clone(), opts);
+        let stream = futures_util::stream::unfold(start, |state| async move {
+            match state {
+                State::Done => None,
+                State::Start(conn, call, opts) => match conn.run(&call, JsonStart(opts)).await {
+                    Err(e) => Some((Err(e), State::Done)),
+                    Ok(mut body) => {
+                        let first = std::mem::take(&mut body.out);
+                        if first.is_empty() {
+                            // A complete answer with no JSON cannot happen:
+                            // every answer has a value.
+                            None
+                        } else {
+                            Some((Ok(first), State::Body(conn, call, Box::new(body))))
+                        }
+                    }
+                },
+                State::Body(conn, call, mut body) => {
+                    let idle = call.timeout.unwrap_or(conn.timeout());
+                    let span = tracing::debug_span!("koji_json", method = %call.method, call_number = call.call_number);
+                    match body.next_piece(idle).instrument(span).await {
+                        Ok(Some(piece)) => Some((Ok(piece), State::Body(conn, call, body))),
+                        Ok(None) => None,
+                        Err(e) => {
+                            let url = conn.engine().display_url(&call);
+                            Some((Err(e.context(&call.method, &url)), State::Done))
+                        }
+                    }
+                }
+            }
+        });
+        JsonStream {
+            inner: Box::pin(stream),
+        }
     }
 }

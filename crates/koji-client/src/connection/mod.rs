@@ -34,7 +34,7 @@ pub use builder::{
     ConnectionBuilder, DEFAULT_AUTH_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_SIZE,
     DEFAULT_TIMEOUT, USER_AGENT,
 };
-pub use call::{CallBuilder, CallStream};
+pub use call::{CallBuilder, CallStream, JsonStream};
 
 /// A connection to one Koji hub.
 ///

@@ -1,6 +1,7 @@
 //! Reading a response body: the [`Consume`] step of one attempt, and the
 //! ready-made consumers (the whole body decoded into a type, the whole body
-//! handed to a function, an array answer decoded item by item).
+//! handed to a function, an array answer decoded item by item, an answer
+//! transcoded to JSON as it arrives).
 //!
 //! A consumer gets the response head and its streaming body
 //! ([`hyper::body::Incoming`]); [`BodyReader`] undoes the content encoding
@@ -13,7 +14,7 @@ use std::time::Duration;
 use http::Response;
 use http::header::HeaderMap;
 use hyper::body::Incoming;
-use koji_xmlrpc::ArrayStreamDecoder;
+use koji_xmlrpc::{ArrayStreamDecoder, JsonOptions, JsonTranscoder};
 use serde::de::DeserializeOwned;
 
 use super::Engine;
@@ -190,4 +191,102 @@ pub(crate) fn looks_like_xmlrpc(bytes: &[u8]) -> bool {
     let head = bytes.get(..bytes.len().min(1024)).unwrap_or_default();
     let head = String::from_utf8_lossy(head);
     head.contains("<methodResponse")
+}
+
+/// How much of a transcoded body is kept for error messages about
+/// non-XML-RPC answers.
+const JSON_HEAD: usize = 1024;
+
+/// Starts transcoding an answer to JSON: succeeds once the first piece of
+/// JSON is out (or the answer is complete), so that faults such as
+/// `ServerOffline` and early transport failures can still be retried.
+pub(crate) struct JsonStart(pub(crate) JsonOptions);
+
+/// A body being transcoded to JSON.
+pub(crate) struct JsonBody {
+    reader: BodyReader,
+    json: JsonTranscoder,
+    /// JSON not handed out yet.
+    pub(crate) out: Vec<u8>,
+    done: bool,
+    head: Vec<u8>,
+    headers: HeaderMap,
+}
+
+impl Consume for JsonStart {
+    type Output = JsonBody;
+    async fn consume(&mut self, _engine: &Engine, resp: Response<Incoming>) -> Result<JsonBody> {
+        let (parts, body) = resp.into_parts();
+        // No limit on the whole answer: it is never held; the transcoder
+        // limits each value.
+        let reader = BodyReader::new(&parts.headers, body, usize::MAX)?;
+        let mut body = JsonBody {
+            reader,
+            json: JsonTranscoder::new(self.0.clone()),
+            out: Vec::new(),
+            done: false,
+            head: Vec::new(),
+            headers: parts.headers,
+        };
+        // Within the attempt's timeout.
+        body.advance(None).await?;
+        Ok(body)
+    }
+}
+
+impl JsonBody {
+    /// Reads until some JSON is out or the answer is complete, each wait for
+    /// the body bounded by `idle` when given.
+    async fn advance(&mut self, idle: Option<Duration>) -> Result<()> {
+        while self.out.is_empty() && !self.done {
+            let more = match idle {
+                Some(limit) => tokio::time::timeout(limit, self.reader.fill())
+                    .await
+                    .map_err(|_| Error::timeout(TimeoutKind::Response, limit))??,
+                None => self.reader.fill().await?,
+            };
+            let pending = self.reader.pending();
+            if self.head.len() < JSON_HEAD {
+                let take = (JSON_HEAD - self.head.len()).min(pending.len());
+                self.head
+                    .extend_from_slice(pending.get(..take).unwrap_or_default());
+            }
+            let fed = self.json.feed(pending, &mut self.out);
+            pending.clear();
+            if let Err(e) = fed {
+                return Err(self.codec_error(e));
+            }
+            if !more {
+                if let Err(e) = self.json.finish(&mut self.out) {
+                    return Err(self.codec_error(e));
+                }
+                self.done = true;
+            }
+        }
+        Ok(())
+    }
+
+    /// The next piece of JSON, `None` at the end; each wait for the body is
+    /// bounded by `idle`.
+    pub(crate) async fn next_piece(&mut self, idle: Duration) -> Result<Option<Vec<u8>>> {
+        self.advance(Some(idle)).await?;
+        if self.out.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(std::mem::take(&mut self.out)))
+    }
+
+    fn codec_error(&self, e: koji_xmlrpc::Error) -> Error {
+        if e.kind() == koji_xmlrpc::ErrorKind::Fault {
+            return match e.into_fault() {
+                Some(fault) => Error::fault(fault.code, fault.string),
+                None => Error::new(Kind::Decode),
+            };
+        }
+        if e.kind() == koji_xmlrpc::ErrorKind::SizeLimit || looks_like_xmlrpc(&self.head) {
+            Error::decode(e)
+        } else {
+            Error::not_xmlrpc(content_type(&self.headers), &self.head).with_source(e)
+        }
+    }
 }

@@ -28,7 +28,8 @@ use crate::request::PreparedCall;
 use crate::tls::TlsContext;
 
 pub(crate) use body::{
-    Buffered, BufferedWith, Consume, StreamBody, StreamStart, looks_like_xmlrpc,
+    Buffered, BufferedWith, Consume, JsonBody, JsonStart, StreamBody, StreamStart,
+    looks_like_xmlrpc,
 };
 use retry::{RetryPolicy, RetryState};
 use transport::{HttpSettings, Transport, status_error};

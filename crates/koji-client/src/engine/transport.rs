@@ -525,6 +525,12 @@ impl Write for HubStream {
 /// Largest piece of (compressed) input decoded between two size checks.
 const DECODE_SLICE: usize = 8 * 1024;
 
+/// [`BodyReader::fill`] returns once this much decoded output is pending, the
+/// rest of the frame kept for the next call: a streaming consumer that takes
+/// the output after each call holds at most this plus one slice's inflation
+/// (a compressed frame can inflate a thousandfold).
+const FILL_CAP: usize = 1 << 20;
+
 /// A response body being read and decompressed frame by frame.
 pub(crate) struct BodyReader {
     body: Incoming,
@@ -533,6 +539,8 @@ pub(crate) struct BodyReader {
     produced: usize,
     limit: usize,
     done: bool,
+    /// The part of a frame not decoded yet (see [`FILL_CAP`]).
+    rest: bytes::Bytes,
 }
 
 impl BodyReader {
@@ -567,6 +575,7 @@ impl BodyReader {
             produced: 0,
             limit,
             done: false,
+            rest: bytes::Bytes::new(),
         })
     }
 
@@ -575,6 +584,11 @@ impl BodyReader {
     pub(crate) async fn fill(&mut self) -> Result<bool> {
         if self.done {
             return Ok(false);
+        }
+        if !self.rest.is_empty() {
+            let rest = std::mem::take(&mut self.rest);
+            self.decode(rest)?;
+            return Ok(true);
         }
         loop {
             match self.body.frame().await {
@@ -595,18 +609,29 @@ impl BodyReader {
                     if data.is_empty() {
                         continue;
                     }
-                    // In slices, so that a compressed body cannot inflate far
-                    // past the limit before it is checked.
-                    for slice in data.chunks(DECODE_SLICE) {
-                        let before = self.decoder.output().len();
-                        self.decoder.push(slice)?;
-                        self.produced += self.decoder.output().len().saturating_sub(before);
-                        self.check_size()?;
-                    }
+                    self.decode(data)?;
                     return Ok(true);
                 }
             }
         }
+    }
+
+    /// Decodes `data` in slices, so that a compressed body cannot inflate far
+    /// past the limit before it is checked; stops early (keeping the rest)
+    /// once [`FILL_CAP`] bytes are pending.
+    fn decode(&mut self, mut data: bytes::Bytes) -> Result<()> {
+        while !data.is_empty() {
+            let slice = data.split_to(DECODE_SLICE.min(data.len()));
+            let before = self.decoder.output().len();
+            self.decoder.push(&slice)?;
+            self.produced += self.decoder.output().len().saturating_sub(before);
+            self.check_size()?;
+            if self.decoder.output().len() >= FILL_CAP {
+                break;
+            }
+        }
+        self.rest = data;
+        Ok(())
     }
 
     fn check_size(&self) -> Result<()> {
