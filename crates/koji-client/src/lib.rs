@@ -47,15 +47,13 @@
 //! }
 //! ```
 //!
-//! A profile of a config file of your own, like `koji -c FILE -p NAME`:
+//! A profile of a config file of your own, like `koji -c FILE -p NAME`,
+//! is one call ([`config`] has the pieces, to list profiles or change
+//! settings before connecting):
 //!
 //! ```no_run
 //! # fn demo() -> koji_client::Result<()> {
-//! use koji_client::config::{Config, ConfigSources};
-//! use koji_client::Connection;
-//!
-//! let config = Config::load(&ConfigSources::system().with_user_config("~/stg-koji.conf"))?;
-//! let koji = Connection::from_profile_config(&config.profile("stg")?)?;
+//! let koji = koji_client::Connection::from_config_file("~/stg-koji.conf", "stg")?;
 //! # Ok(()) }
 //! ```
 //!
@@ -123,7 +121,9 @@
 //! [`Stream`]/[`StreamExt`]/[`TryStreamExt`] traits of `futures-util` for
 //! streamed answers. They are re-exported here, so the versions always
 //! match this crate's: `koji_client::Timestamp::now()`,
-//! `use koji_client::StreamExt;`, `koji_client::serde_json::Value`.
+//! `use koji_client::StreamExt;`, `koji_client::serde_json::Value`. The
+//! XML-RPC codec is [`koji_xmlrpc`] (its [`Value`] and [`Struct`] are also
+//! here at the top).
 
 // The layers, bottom up (see ARCHITECTURE.md): request → engine → session
 // → auth (login and renewal) → connection (the facade), with api/ and
@@ -152,6 +152,7 @@ pub use query::QueryOpts;
 
 pub use futures_util::stream::{Stream, StreamExt, TryStreamExt};
 pub use jiff::{self, SignedDuration, Timestamp};
+pub use koji_xmlrpc;
 pub use serde_json;
 
 /// The former name of [`HubAuthType`], kept so that code written before the

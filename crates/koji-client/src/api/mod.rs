@@ -32,8 +32,13 @@
 //! | [`Connection::repo_info`] | `repoInfo(repo_id)` |
 //! | [`Connection::fetch_from_web`] | the call behind a kojiweb page ([`WebItem`]) |
 //!
-//! Builders are sent with `send()` (the rows) or `count()` (the number of
-//! rows, `queryOpts.countOnly`, where the hub supports it):
+//! Builders are sent with `send()` (the rows), `count()` (the number of
+//! rows, `queryOpts.countOnly`, where the hub supports it) or, for
+//! [`ListBuilds`], [`ListTagged`], [`ListTasks`] and [`ListTags`],
+//! `stream()` (the rows one by one as the answer arrives, for answers too
+//! big to hold). Without an order the hub answers in its own order (by
+//! id: the oldest first); "latest" needs `.order("-build_id")` or the
+//! like:
 //!
 //! ```no_run
 //! # async fn demo(koji: koji_client::Connection) -> koji_client::Result<()> {

@@ -504,7 +504,7 @@ impl Task {
     /// ```no_run
     /// # async fn demo(koji: koji_client::Connection) -> koji_client::Result<()> {
     /// let task = koji.get_task_info(4).await?.expect("task 4 exists");
-    /// println!("{}", task.fetch_result(&koji).await?);
+    /// println!("{:?}", task.fetch_result(&koji).await?);
     /// # Ok(()) }
     /// ```
     pub async fn fetch_result(&self, koji: &Connection) -> Result<Value> {
