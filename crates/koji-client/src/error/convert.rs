@@ -192,6 +192,36 @@ impl From<crate::messages::amqp1::Amqp1Error> for Error {
     }
 }
 
+/// A STOMP frame that could not be read.
+impl From<crate::messages::frame::FrameError> for Error {
+    fn from(e: crate::messages::frame::FrameError) -> Error {
+        Error::from(MessageError::from(e))
+    }
+}
+
+/// An AMQP 1.0 encoding that could not be read.
+impl From<crate::messages::amqp_value::AmqpDecodeError> for Error {
+    fn from(e: crate::messages::amqp_value::AmqpDecodeError) -> Error {
+        Error::component(Component::Message, e)
+    }
+}
+
+/// A client certificate that cannot be used: a login error, whose
+/// [`identity_error`](Error::identity_error) is this one.
+impl From<crate::auth::ssl::IdentityError> for Error {
+    fn from(e: crate::auth::ssl::IdentityError) -> Error {
+        Error::auth("the client certificate cannot be used").with_source(e)
+    }
+}
+
+/// A Kerberos failure: a login error, whose
+/// [`kerberos_error`](Error::kerberos_error) is this one.
+impl From<crate::auth::gssapi::GssapiError> for Error {
+    fn from(e: crate::auth::gssapi::GssapiError) -> Error {
+        Error::auth("Kerberos authentication failed").with_source(e)
+    }
+}
+
 /// A value that does not decode into the asked-for type (from
 /// [`koji_xmlrpc::from_value`] on a [`Value`](crate::Value) of a raw
 /// call): a decode error, as if the call itself had decoded it.
@@ -296,6 +326,21 @@ mod tests {
         let r: crate::Result<i64> = koji_xmlrpc::from_value(v).map_err(Error::from);
         let e = r.unwrap_err();
         assert!(e.is_decode() && e.decode_error().is_some(), "{e}");
+    }
+
+    #[test]
+    fn certificate_errors_are_login_errors() {
+        let e = Error::from(
+            crate::auth::ssl::ClientIdentity::from_pem(b"not a PEM file", "/x/cert.pem")
+                .unwrap_err(),
+        );
+        assert!(e.is_auth(), "{e}");
+        assert!(e.identity_error().is_some());
+        assert!(
+            e.to_string()
+                .starts_with("login failed: the client certificate cannot be used"),
+            "{e}"
+        );
     }
 
     /// Every module's error works with `?` in one function.
