@@ -47,6 +47,10 @@ async fn run(cli: Cli) -> koji_client::Result<()> {
         let verb = if done { "took" } else { "running for" };
         println!("{verb}: {}", HumanDuration(took));
     }
+    // The profile's weburl, kept on the connection.
+    if let Some(url) = koji.weburl().and_then(|weburl| task.url(weburl)) {
+        println!("url: {url}");
+    }
     for child in task.children(&koji).await? {
         println!(
             "subtask {}: {} {}",

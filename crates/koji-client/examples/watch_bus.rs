@@ -36,7 +36,7 @@ struct Cli {
     /// What to subscribe to (repeatable).
     #[arg(long = "topic", default_value = "/topic/koji.#")]
     topics: Vec<String>,
-    /// The kojiweb URL, for links in the lines.
+    /// The kojiweb URL, for links in the lines (default: the profile's).
     #[arg(long)]
     weburl: Option<String>,
     /// Where to keep resolved names (default: ~/.cache/koji-client).
@@ -80,7 +80,7 @@ async fn run(cli: Cli) -> koji_client::Result<()> {
         if let Err(e) = event.resolve_names(&resolver).await {
             eprintln!("cannot resolve names: {e}");
         }
-        println!("{}", event.summary(cli.weburl.as_deref()));
+        println!("{}", event.summary(cli.weburl.as_deref().or(koji.weburl())));
         seen += 1;
         if cli.count.is_some_and(|count| seen >= count) {
             break;

@@ -132,7 +132,6 @@ pub mod api;
 pub mod auth;
 #[cfg(feature = "blocking")]
 pub mod blocking;
-mod connect;
 mod connection;
 mod engine;
 pub mod multicall;

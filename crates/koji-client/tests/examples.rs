@@ -160,6 +160,7 @@ async fn task_info_shows_the_task_and_its_subtasks() {
         "subtask 12: buildSRPMFromSCM CLOSED",
         "subtask 13: buildArch CLOSED",
         "subtask 14: buildArch OPEN",
+        "url: http://127.0.0.1/koji/taskinfo?taskID=11",
     ] {
         assert!(lines.contains(&want), "{want:?} missing from:\n{out}");
     }

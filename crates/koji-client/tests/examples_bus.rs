@@ -30,7 +30,12 @@ async fn watch_bus_prints_each_message_with_names_from_the_hub() {
     let hub = TestHub::builder().start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("koji.conf");
-    std::fs::write(&config, format!("[testhub]\nserver = {}\n", hub.url())).unwrap();
+    // The links in the lines come from the profile's weburl.
+    std::fs::write(
+        &config,
+        format!("[testhub]\nserver = {}\nweburl = {WEB}\n", hub.url()),
+    )
+    .unwrap();
 
     // What the library makes of each message, names resolved on the hub.
     let koji = Connection::builder(hub.url()).no_proxy().build().unwrap();
@@ -60,7 +65,7 @@ async fn watch_bus_prints_each_message_with_names_from_the_hub() {
         .arg(&config)
         .args(["-p", "testhub", "--broker"])
         .arg(format!("127.0.0.1:{port}"))
-        .args(["--login", "guest", "--vhost", "/", "--weburl", WEB])
+        .args(["--login", "guest", "--vhost", "/"])
         .arg("--cache-dir")
         .arg(dir.path().join("names"))
         .env("STOMP_PASSCODE", "guest")

@@ -346,8 +346,8 @@ impl Kwargs {
     }
 
     fn put(&mut self, name: &str, value: impl Serialize) -> crate::Result<()> {
-        let value =
-            koji_xmlrpc::to_value(&value).map_err(|e| crate::call::encode_error(self.method, e))?;
+        let value = koji_xmlrpc::to_value(&value)
+            .map_err(|e| crate::request::encode_error(self.method, e))?;
         self.members.insert(name.to_owned(), value);
         Ok(())
     }
