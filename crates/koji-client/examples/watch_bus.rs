@@ -8,7 +8,9 @@
 //!     --broker 127.0.0.1:61613 --login guest --topic '/topic/koji.#'
 //! ```
 //!
-//! The broker password, if any, comes from `$STOMP_PASSCODE`.
+//! The broker password, if any, comes from `$STOMP_PASSCODE`. The consumer
+//! reconnects by itself; it ends with an error only for what retrying
+//! cannot fix.
 
 mod common;
 
@@ -74,7 +76,10 @@ async fn run(cli: Cli) -> koji_client::Result<()> {
     let mut events = std::pin::pin!(events);
     let resolver = names.resolver(&koji);
     let mut seen = 0;
-    while let Some(mut event) = events.next().await {
+    while let Some(event) = events.next().await {
+        // The stream retries what can be retried; an error here is final
+        // (bad credentials, an unknown vhost…), and `?` reports it.
+        let mut event = event?;
         // Fill in the names of owners and tags sent as ids; if the hub
         // cannot be asked, the line shows the ids.
         if let Err(e) = event.resolve_names(&resolver).await {

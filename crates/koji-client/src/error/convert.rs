@@ -168,6 +168,16 @@ impl From<MessageError> for Error {
     }
 }
 
+/// A bus consumer that stopped on a failure retrying cannot fix (its
+/// [`FatalKind`](crate::messages::FatalKind) says what to check):
+/// `bus_error::<ConsumerError>()` gives it back.
+#[cfg(any(feature = "stomp", feature = "amqp", feature = "amqp1"))]
+impl From<crate::messages::ConsumerError> for Error {
+    fn from(e: crate::messages::ConsumerError) -> Error {
+        Error::component(Component::Message, e)
+    }
+}
+
 /// A STOMP connection that failed.
 #[cfg(feature = "stomp")]
 impl From<crate::messages::stomp::StompError> for Error {
