@@ -9,7 +9,12 @@
 //!
 //! Entries live in one small file each:
 //! `$XDG_CACHE_HOME/koji-client/<profile>/<kind>/<id>` (or `~/.cache/…` when
-//! `XDG_CACHE_HOME` is unset). Writes go to a temporary file in the same
+//! `XDG_CACHE_HOME` is unset). Names looked up on a hub
+//! ([`NameCache::user_name`], [`NameCache::tag_name`],
+//! [`NameCache::resolver`]) are kept per hub, below a directory named after
+//! the hub's URL (`<profile>/<hub>/<kind>/<id>`, the hub part being its
+//! host, port and path plus a hash of the whole URL): the same profile name
+//! pointed at another hub never reads the first hub's names. Writes go to a temporary file in the same
 //! directory that is renamed into place, so a crash never leaves a truncated
 //! name behind; an empty or unreadable entry counts as a miss and is rewritten.
 //! When the cache directory cannot be written (read-only file system, wrong
@@ -329,6 +334,36 @@ impl NameCache {
         }
     }
 
+    /// The name of `kind` `id` as known to the hub at `hub_url` (see
+    /// [`user_name`](Self::user_name)): kept apart from every other hub's.
+    pub(crate) async fn get_or_fetch_on_hub<F, Fut, E>(
+        &self,
+        hub_url: &str,
+        kind: &str,
+        id: i64,
+        fetch: F,
+    ) -> Result<Option<String>, LookupError<E>>
+    where
+        F: FnOnce(i64) -> Fut,
+        Fut: Future<Output = Result<Option<String>, E>>,
+    {
+        check_component("kind", kind)?;
+        let key = format!("{}/{kind}", hub_dir_name(hub_url));
+        self.fetch_through(&key, id, fetch).await
+    }
+
+    /// The name of `kind` `id` as known to the hub at `hub_url`, from memory
+    /// or disk, without fetching.
+    pub fn cached_on_hub(
+        &self,
+        hub_url: &str,
+        kind: &str,
+        id: i64,
+    ) -> Result<Option<String>, CacheError> {
+        check_component("kind", kind)?;
+        Ok(self.lookup_local(&format!("{}/{kind}", hub_dir_name(hub_url)), id))
+    }
+
     /// The name of `kind` `id`: from memory, else from disk, else from
     /// `fetch`, whose answer is then stored.
     ///
@@ -346,6 +381,21 @@ impl NameCache {
         Fut: Future<Output = Result<Option<String>, E>>,
     {
         check_component("kind", kind)?;
+        self.fetch_through(kind, id, fetch).await
+    }
+
+    /// [`get_or_fetch`](Self::get_or_fetch) below `key`, a checked kind or
+    /// `<hub>/<kind>`.
+    async fn fetch_through<F, Fut, E>(
+        &self,
+        kind: &str,
+        id: i64,
+        fetch: F,
+    ) -> Result<Option<String>, LookupError<E>>
+    where
+        F: FnOnce(i64) -> Fut,
+        Fut: Future<Output = Result<Option<String>, E>>,
+    {
         if let Some(name) = self.lookup_local(kind, id) {
             return Ok(Some(name));
         }
@@ -376,6 +426,65 @@ impl NameCache {
             }
         }
         result
+    }
+}
+
+/// The directory name of a hub's entries: its host, port and path made
+/// safe as one path component, and a hash of the whole URL so that URLs
+/// that only differ in what was replaced never share a directory.
+fn hub_dir_name(url: &str) -> String {
+    let url = crate::error::strip_query(url).trim_end_matches('/');
+    let readable: String = url
+        .split_once("://")
+        .map_or(url, |(_, rest)| rest)
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(80)
+        .collect();
+    // FNV-1a: stable across runs and versions (std's hasher is not).
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in url.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    let readable = readable.trim_start_matches('.');
+    format!("hub-{readable}-{hash:016x}")
+}
+
+/// Names looked up on one hub through a [`NameCache`]: the
+/// [`NameResolver`](crate::messages::NameResolver) that resolves a bus
+/// message's owner and tag ids on the hub, remembering the answers (see
+/// [`NameCache::resolver`]).
+#[derive(Debug, Clone, Copy)]
+pub struct HubNames<'a> {
+    pub(crate) cache: &'a NameCache,
+    pub(crate) koji: &'a crate::Connection,
+}
+
+impl NameCache {
+    /// A [`NameResolver`](crate::messages::NameResolver) that answers from
+    /// this cache and asks `koji`'s hub for the names it lacks
+    /// ([`user_name`](Self::user_name), [`tag_name`](Self::tag_name)); its
+    /// errors are the hub's [`Error`](crate::Error)s.
+    ///
+    /// ```no_run
+    /// # async fn demo(koji: koji_client::Connection, mut event: koji_client::messages::KojiEvent) -> koji_client::Result<()> {
+    /// use koji_client::cache::NameCache;
+    ///
+    /// let cache = NameCache::new("fedora")?;
+    /// // A task message carries its owner's id only: ask the hub (once).
+    /// event.resolve_names(&cache.resolver(&koji)).await?;
+    /// println!("{}", event.summary(Some("https://koji.fedoraproject.org/koji")));
+    /// # Ok(()) }
+    /// ```
+    pub fn resolver<'a>(&'a self, koji: &'a crate::Connection) -> HubNames<'a> {
+        HubNames { cache: self, koji }
     }
 }
 
@@ -630,6 +739,58 @@ mod tests {
         // Without a max age the old entry would have been used.
         let forever = cache(tmp.path());
         assert_eq!(forever.cached(USER, 1).unwrap().as_deref(), Some("name-1"));
+    }
+
+    #[test]
+    fn hub_directories_differ_per_hub_and_are_one_component() {
+        let a = hub_dir_name("https://koji.example.com/kojihub");
+        let b = hub_dir_name("https://koji.example.com:8443/kojihub");
+        let c = hub_dir_name("https://koji.example.com/kojihub/");
+        let d = hub_dir_name("https://koji.example.com/kojihub?session-key=x");
+        assert_ne!(a, b);
+        assert_eq!(a, c);
+        assert_eq!(a, d);
+        assert!(a.starts_with("hub-koji.example.com_kojihub-"), "{a}");
+        for name in [&a, &b, &hub_dir_name("http://../../etc")] {
+            check_component("hub", name).unwrap();
+        }
+    }
+
+    #[tokio::test]
+    async fn names_of_two_hubs_stay_apart() {
+        let tmp = tempfile::tempdir().unwrap();
+        let c = cache(tmp.path());
+        let one = c
+            .get_or_fetch_on_hub("http://hub-one/kojihub", USER, 1, |_| async {
+                Ok::<_, io::Error>(Some("alice".to_owned()))
+            })
+            .await
+            .unwrap();
+        let two = c
+            .get_or_fetch_on_hub("http://hub-two/kojihub", USER, 1, |_| async {
+                Ok::<_, io::Error>(Some("zoe".to_owned()))
+            })
+            .await
+            .unwrap();
+        assert_eq!(one.as_deref(), Some("alice"));
+        assert_eq!(two.as_deref(), Some("zoe"));
+        // A new process with the same profile name reads each hub's own name.
+        let again = cache(tmp.path());
+        assert_eq!(
+            again
+                .cached_on_hub("http://hub-one/kojihub", USER, 1)
+                .unwrap()
+                .as_deref(),
+            Some("alice")
+        );
+        assert_eq!(
+            again
+                .cached_on_hub("http://hub-two/kojihub", USER, 1)
+                .unwrap()
+                .as_deref(),
+            Some("zoe")
+        );
+        assert_eq!(again.cached(USER, 1).unwrap(), None);
     }
 
     #[test]

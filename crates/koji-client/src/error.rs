@@ -14,6 +14,8 @@ use std::time::Duration;
 
 use http::StatusCode;
 
+mod convert;
+
 /// A boxed error from a lower layer (hyper, OpenSSL, koji-xmlrpc…).
 pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
@@ -256,6 +258,27 @@ pub(crate) enum Kind {
     },
     /// A call that needs a session was made without one.
     NotLoggedIn,
+    /// An error of another part of this crate (configuration, name cache,
+    /// estimates, bus messages) turned into an [`Error`] by `?`; the
+    /// original error is the source, and its text is the message.
+    Component(Component),
+}
+
+/// Which part of the crate an [`Kind::Component`] error comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Component {
+    /// [`ConfigError`](crate::config::ConfigError).
+    Config,
+    /// [`CacheError`](crate::cache::CacheError).
+    Cache,
+    /// [`EstimateError`](crate::estimate::EstimateError).
+    Estimate,
+    /// [`MessageError`](crate::messages::MessageError) and the bus
+    /// consumers' errors.
+    Message,
+    /// The runtime thread of the blocking API.
+    #[cfg_attr(not(feature = "blocking"), allow(dead_code))]
+    Runtime,
 }
 
 /// Everything that can go wrong talking to a Koji hub.
@@ -818,6 +841,10 @@ impl fmt::Display for Error {
                 }
             }
             Kind::NotLoggedIn => f.write_str("not logged in (log in first)")?,
+            Kind::Component(_) => match &self.inner.source {
+                Some(src) => write!(f, "{src}")?,
+                None => f.write_str("error")?,
+            },
         }
         if let Some(url) = &self.inner.url {
             if !self.is_fault() {
@@ -862,6 +889,8 @@ impl std::error::Error for Error {
         match self.inner.kind {
             // Display already includes the codec's (or config's) error text.
             Kind::Decode | Kind::Encode | Kind::Builder(_) => None,
+            // Display is the wrapped error's own text: go on from its source.
+            Kind::Component(_) => self.inner.source.as_deref().and_then(|s| s.source()),
             Kind::Auth { tls: None, .. } => None,
             _ => self
                 .inner

@@ -31,7 +31,7 @@ use crate::model::{IdOrName, ModelKind};
 ///
 /// Pages that take ids only (`buildinfo`, `taskinfo`, `channelinfo`) carry
 /// an `i64`; pages where kojiweb also accepts a name carry an
-/// [`IdOrName`]. [`Connection::from_web`](crate::Connection::from_web)
+/// [`IdOrName`]. [`Connection::fetch_from_web`](crate::Connection::fetch_from_web)
 /// fetches the object with [`WebObject::hub_method`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]

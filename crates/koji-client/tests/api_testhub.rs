@@ -970,9 +970,9 @@ async fn task_helpers() {
     assert_eq!(js(&children), dataset("task_children")["11"]);
 
     let arch_task = koji.get_task_info(4).await.unwrap().unwrap();
-    let result = arch_task.result(&koji).await.unwrap();
+    let result = arch_task.fetch_result(&koji).await.unwrap();
     assert_eq!(js(&result), dataset("task_results")["4"]);
-    let e = build.result(&koji).await.unwrap_err();
+    let e = build.fetch_result(&koji).await.unwrap_err();
     assert_eq!(e.fault_string(), Some("Task 11 is not finished"));
 
     let channel = arch_task.channel(&koji).await.unwrap().unwrap();
@@ -1119,7 +1119,7 @@ async fn from_web_every_page_kind() {
         (get("repoinfo?repoID=1"), dataset("repo_info")["1"].clone()),
     ];
     for (url, expected) in cases {
-        let item = koji.from_web(&url).await.unwrap().unwrap();
+        let item = koji.fetch_from_web(&url).await.unwrap().unwrap();
         let got = match &item {
             WebItem::Build(x) => js(x),
             WebItem::Task(x) => js(x),
@@ -1135,7 +1135,7 @@ async fn from_web_every_page_kind() {
         assert_eq!(got, expected, "{url}");
         // The item links back to a page that shows the same object.
         let back = item.url(web).unwrap();
-        let again = koji.from_web(&back).await.unwrap().unwrap();
+        let again = koji.fetch_from_web(&back).await.unwrap().unwrap();
         assert_eq!(again, item, "{url} → {back}");
     }
 
@@ -1158,7 +1158,11 @@ async fn from_web_every_page_kind() {
         get("hostinfo?userID=2"),
         get("repoinfo?repoID=f40-build"),
     ] {
-        assert_eq!(koji.from_web(&nothing).await.unwrap(), None, "{nothing:?}");
+        assert_eq!(
+            koji.fetch_from_web(&nothing).await.unwrap(),
+            None,
+            "{nothing:?}"
+        );
     }
 }
 
@@ -1183,7 +1187,7 @@ async fn txkoji_method_names_are_fixed() {
     let target = koji.get_build_target(1).await.unwrap().unwrap();
     assert_eq!(target.name.as_deref(), Some("f40-candidate"));
     let item = koji
-        .from_web("https://k/koji/buildtargetinfo?targetID=1")
+        .fetch_from_web("https://k/koji/buildtargetinfo?targetID=1")
         .await
         .unwrap();
     assert_eq!(item, Some(WebItem::BuildTarget(target)));
@@ -1214,7 +1218,7 @@ async fn connect_from_web_picks_the_profile() {
         .unwrap()
         .unwrap();
     assert_eq!(found.server_url(), koji.server_url());
-    let task = found.from_web(url).await.unwrap().unwrap();
+    let task = found.fetch_from_web(url).await.unwrap().unwrap();
     assert_eq!(
         task,
         WebItem::Task(koji.get_task_info(2).await.unwrap().unwrap())

@@ -5,49 +5,10 @@ use std::fmt::Write as _;
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 
-/// A duration the way people say it: `1 hr 26 min`, `3 min 5 sec`, `2 days 4 hr`.
-///
-/// Negative durations (clock skew between hub and client) are shown with a
-/// leading minus sign rather than silently flipped.
+/// A duration the way people say it: `1 hr 26 min`, `3 min 5 sec`, `2 days 4 hr`
+/// (the library's [`koji_client::HumanDuration`], shared with its users).
 pub(crate) fn duration(d: SignedDuration) -> String {
-    let total = d.as_secs();
-    let sign = if total < 0 { "-" } else { "" };
-    let secs = total.unsigned_abs();
-    let (days, hours, mins, s) = (
-        secs / 86_400,
-        secs % 86_400 / 3600,
-        secs % 3600 / 60,
-        secs % 60,
-    );
-    let plural = |n: u64, one: &str, many: &str| {
-        if n == 1 {
-            format!("{n} {one}")
-        } else {
-            format!("{n} {many}")
-        }
-    };
-    let text = if days > 0 {
-        if hours > 0 {
-            format!("{} {hours} hr", plural(days, "day", "days"))
-        } else {
-            plural(days, "day", "days")
-        }
-    } else if hours > 0 {
-        if mins > 0 {
-            format!("{hours} hr {mins} min")
-        } else {
-            format!("{hours} hr")
-        }
-    } else if mins > 0 {
-        if s > 0 {
-            format!("{mins} min {s} sec")
-        } else {
-            format!("{mins} min")
-        }
-    } else {
-        format!("{s} sec")
-    };
-    format!("{sign}{text}")
+    koji_client::HumanDuration(d).to_string()
 }
 
 /// A timestamp in the given time zone, to the second: `2026-11-25 17:33:55 UTC`.

@@ -4,11 +4,16 @@
 use futures_util::TryStreamExt;
 use jiff::{SignedDuration, Timestamp};
 
-use super::{BuildRef, bad_argument, bad_reply, epoch, model_error, query_setters, with_query};
+use koji_xmlrpc::Struct;
+
+use super::{
+    BuildRef, Kwargs, bad_argument, bad_reply, deferred_stream, epoch, failed_stream, model_error,
+    query_setters,
+};
 use crate::model::duration_from_secs;
 use crate::{
-    Build, BuildState, BuildTarget, CallBuilder, Connection, IdOrName, Package, QueryOpts, Result,
-    Tag, Task,
+    Build, BuildState, BuildTarget, CallBuilder, CallStream, Connection, IdOrName, Package,
+    QueryOpts, Result, Tag, Task,
 };
 
 impl Connection {
@@ -121,6 +126,17 @@ impl Connection {
         // Never `create`: a read-only client must not make packages.
         self.request("getPackage").arg(package.into()).typed().await
     }
+}
+
+/// The id of the package named `name`, `None` when there is no such
+/// package (hubs before 1.26 take only ids in `listBuilds`).
+async fn package_id(koji: &Connection, name: &str) -> Result<Option<i64>> {
+    let found = koji.get_package(name).await?;
+    let id = found.and_then(|p| p.id());
+    if id.is_none() {
+        tracing::debug!(package = %name, "listBuilds: no such package");
+    }
+    Ok(id)
 }
 
 fn seconds_to_duration(seconds: Option<f64>) -> Result<Option<SignedDuration>> {
@@ -313,33 +329,32 @@ impl<'k> ListBuilds<'k> {
     /// The call with every argument, or `None` when the named package does
     /// not exist.
     async fn call(&self, query: &QueryOpts) -> Result<Option<CallBuilder<'k>>> {
-        let koji = self.koji;
         let package_id = match &self.package {
             None => None,
             Some(IdOrName::Id(id)) => Some(*id),
-            Some(IdOrName::Name(name)) => {
-                let found = koji.get_package(name.as_str()).await?;
-                match found.and_then(|p| p.id()) {
-                    Some(id) => Some(id),
-                    None => {
-                        tracing::debug!(package = %name, "listBuilds: no such package");
-                        return Ok(None);
-                    }
-                }
-            }
+            Some(IdOrName::Name(name)) => match package_id(self.koji, name).await? {
+                Some(id) => Some(id),
+                None => return Ok(None),
+            },
         };
-        let mut call = koji.request("listBuilds");
+        let kwargs = self.kwargs(package_id, query)?;
+        Ok(Some(self.koji.request("listBuilds").kwargs(kwargs)))
+    }
+
+    /// Every keyword argument of the call, `packageID` first (when known).
+    fn kwargs(&self, package_id: Option<i64>, query: &QueryOpts) -> Result<Struct> {
+        let mut kw = Kwargs::new("listBuilds");
         if let Some(id) = package_id {
-            call = call.kwarg("packageID", id);
+            kw.put("packageID", id)?;
         }
         if let Some(user) = &self.user {
-            call = call.kwarg("userID", user);
+            kw.put("userID", user)?;
         }
         if let Some(task) = self.task_id {
-            call = call.kwarg("taskID", task);
+            kw.put("taskID", task)?;
         }
         if let Some(prefix) = &self.prefix {
-            call = call.kwarg("prefix", prefix);
+            kw.put("prefix", prefix)?;
         }
         if let Some(state) = &self.state {
             let Some(code) = state.code() else {
@@ -348,13 +363,13 @@ impl<'k> ListBuilds<'k> {
                     format!("build state {state} has no Koji code"),
                 ));
             };
-            call = call.kwarg("state", code);
+            kw.put("state", code)?;
         }
         if let Some(volume) = self.volume_id {
-            call = call.kwarg("volumeID", volume);
+            kw.put("volumeID", volume)?;
         }
         if let Some(source) = &self.source {
-            call = call.kwarg("source", source);
+            kw.put("source", source)?;
         }
         for (name, time) in [
             ("createdBefore", self.created_before),
@@ -365,25 +380,79 @@ impl<'k> ListBuilds<'k> {
             ("promotedAfter", self.promoted_after),
         ] {
             if let Some(time) = time {
-                call = call.kwarg(name, epoch(time));
+                kw.put(name, epoch(time))?;
             }
         }
         if let Some(t) = &self.build_type {
-            call = call.kwarg("type", t);
+            kw.put("type", t)?;
         }
         if let Some(pattern) = &self.pattern {
-            call = call.kwarg("pattern", pattern);
+            kw.put("pattern", pattern)?;
         }
         if let Some(cg) = &self.cg {
-            call = call.kwarg("cgID", cg);
+            kw.put("cgID", cg)?;
         }
         if let Some(draft) = self.draft {
-            call = call.kwarg("draft", draft);
+            kw.put("draft", draft)?;
         }
         if let Some(promoter) = &self.promoter {
-            call = call.kwarg("promoter", promoter);
+            kw.put("promoter", promoter)?;
         }
-        Ok(Some(with_query(call, query)))
+        if !query.is_empty() {
+            kw.put("queryOpts", query)?;
+        }
+        Ok(kw.into_struct())
+    }
+
+    /// Sends the query and streams the builds one by one as the answer
+    /// arrives, with every filter and option of the query: for answers too
+    /// big to hold (all builds of a busy package, of a user…), in memory
+    /// about the size of one build. A package given by name is looked up
+    /// first, as for [`send`](Self::send) (no such package: an empty
+    /// stream). The stream owns what it needs (no borrow of the
+    /// connection), so it can be moved into a task.
+    ///
+    /// ```no_run
+    /// # async fn demo(koji: koji_client::Connection) -> koji_client::Result<()> {
+    /// use koji_client::{BuildState, StreamExt};
+    ///
+    /// let mut builds = koji.list_builds().user("alice").state(BuildState::Complete).stream();
+    /// while let Some(build) = builds.next().await {
+    ///     println!("{}", build?.nvr().unwrap_or_default());
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn stream(self) -> CallStream<Build> {
+        let name = match &self.package {
+            Some(IdOrName::Name(name)) => name.clone(),
+            Some(IdOrName::Id(id)) => {
+                return match self.kwargs(Some(*id), &self.query) {
+                    Ok(kwargs) => self.koji.request("listBuilds").kwargs(kwargs).stream(),
+                    Err(e) => failed_stream(e),
+                };
+            }
+            None => {
+                return match self.kwargs(None, &self.query) {
+                    Ok(kwargs) => self.koji.request("listBuilds").kwargs(kwargs).stream(),
+                    Err(e) => failed_stream(e),
+                };
+            }
+        };
+        // Checked now, sent once the package id is known.
+        let rest = match self.kwargs(None, &self.query) {
+            Ok(kwargs) => kwargs,
+            Err(e) => return failed_stream(e),
+        };
+        let koji = self.koji.clone();
+        deferred_stream(async move {
+            let Some(id) = package_id(&koji, &name).await? else {
+                return Ok(None);
+            };
+            let mut kwargs = Struct::new();
+            kwargs.insert("packageID".to_owned(), koji_xmlrpc::Value::Int(id));
+            kwargs.extend(rest);
+            Ok(Some(koji.request("listBuilds").kwargs(kwargs).stream()))
+        })
     }
 
     /// Sends the query and returns the builds (`listBuilds` rows have
@@ -514,9 +583,7 @@ impl<'k> ListTagged<'k> {
         self
     }
 
-    /// Sends the query and returns the tagged builds, decoded as the answer
-    /// arrives (see [`ListBuilds::send`]).
-    pub async fn send(self) -> Result<Vec<Build>> {
+    fn call(&self) -> CallBuilder<'k> {
         let mut call = self.koji.request("listTagged").arg(&self.tag);
         if let Some(event) = self.event {
             call = call.kwarg("event", event);
@@ -542,7 +609,35 @@ impl<'k> ListTagged<'k> {
                 call = call.kwarg(name, text);
             }
         }
-        call.stream::<Build>().try_collect().await
+        call
+    }
+
+    /// Sends the query and returns the tagged builds, decoded as the answer
+    /// arrives (see [`ListBuilds::send`]).
+    pub async fn send(self) -> Result<Vec<Build>> {
+        self.call().stream::<Build>().try_collect().await
+    }
+
+    /// Sends the query and streams the tagged builds one by one as the
+    /// answer arrives, with every filter of the query: a tag of a whole
+    /// distribution (hundreds of megabytes of XML) in the memory of about
+    /// one build. The stream owns what it needs, so it can be moved into a
+    /// task.
+    ///
+    /// ```no_run
+    /// # async fn demo(koji: koji_client::Connection) -> koji_client::Result<()> {
+    /// use koji_client::TryStreamExt;
+    ///
+    /// let mut builds = koji.list_tagged("f40").inherit(true).latest(true).stream();
+    /// let mut count = 0;
+    /// while let Some(build) = builds.try_next().await? {
+    ///     count += 1;
+    /// }
+    /// println!("{count} builds");
+    /// # Ok(()) }
+    /// ```
+    pub fn stream(self) -> CallStream<Build> {
+        self.call().stream()
     }
 }
 

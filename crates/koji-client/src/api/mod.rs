@@ -30,10 +30,15 @@
 //! | [`Connection::get_build_target`] | `getBuildTarget(info)` (the hub has no `getTarget`) |
 //! | [`Connection::get_build_targets`] → [`GetBuildTargets`] | `getBuildTargets(info=…, buildTagID=…, destTagID=…)` |
 //! | [`Connection::repo_info`] | `repoInfo(repo_id)` |
-//! | [`Connection::from_web`] | the call behind a kojiweb page ([`WebItem`]) |
+//! | [`Connection::fetch_from_web`] | the call behind a kojiweb page ([`WebItem`]) |
 //!
-//! Builders are sent with `send()` (the rows) or `count()` (the number of
-//! rows, `queryOpts.countOnly`, where the hub supports it):
+//! Builders are sent with `send()` (the rows), `count()` (the number of
+//! rows, `queryOpts.countOnly`, where the hub supports it) or, for
+//! [`ListBuilds`], [`ListTagged`], [`ListTasks`] and [`ListTags`],
+//! `stream()` (the rows one by one as the answer arrives, for answers too
+//! big to hold). Without an order the hub answers in its own order (by
+//! id: the oldest first); "latest" needs `.order("-build_id")` or the
+//! like:
 //!
 //! ```no_run
 //! # async fn demo(koji: koji_client::Connection) -> koji_client::Result<()> {
@@ -325,6 +330,59 @@ macro_rules! query_setters {
 
 pub(crate) use query_setters;
 
+/// Keyword arguments collected before the call is made (for queries
+/// that only know their call after an await, such as a package lookup).
+struct Kwargs {
+    method: &'static str,
+    members: koji_xmlrpc::Struct,
+}
+
+impl Kwargs {
+    fn new(method: &'static str) -> Kwargs {
+        Kwargs {
+            method,
+            members: koji_xmlrpc::Struct::new(),
+        }
+    }
+
+    fn put(&mut self, name: &str, value: impl Serialize) -> crate::Result<()> {
+        let value = koji_xmlrpc::to_value(&value)
+            .map_err(|e| crate::request::encode_error(self.method, e))?;
+        self.members.insert(name.to_owned(), value);
+        Ok(())
+    }
+
+    fn into_struct(self) -> koji_xmlrpc::Struct {
+        self.members
+    }
+}
+
+/// A stream that yields `e` and ends.
+fn failed_stream<T: Send + 'static>(e: Error) -> crate::CallStream<T> {
+    crate::CallStream {
+        inner: Box::pin(futures_util::stream::once(async move { Err(e) })),
+    }
+}
+
+/// A stream that first runs `start` (a lookup the call needs), then yields
+/// the items of the stream it gives; `Ok(None)`: no items, `Err`: that
+/// error only.
+fn deferred_stream<T, F>(start: F) -> crate::CallStream<T>
+where
+    T: Send + 'static,
+    F: std::future::Future<Output = crate::Result<Option<crate::CallStream<T>>>> + Send + 'static,
+{
+    use futures_util::StreamExt;
+    let stream = futures_util::stream::once(start).flat_map(|started| match started {
+        Ok(Some(items)) => items.boxed(),
+        Ok(None) => futures_util::stream::empty().boxed(),
+        Err(e) => futures_util::stream::once(async move { Err(e) }).boxed(),
+    });
+    crate::CallStream {
+        inner: Box::pin(stream),
+    }
+}
+
 /// Adds `queryOpts` to a call when any option is set.
 fn with_query<'k>(call: crate::CallBuilder<'k>, query: &QueryOpts) -> crate::CallBuilder<'k> {
     if query.is_empty() {
@@ -395,7 +453,7 @@ mod tests {
         send(koji.get_build_targets().send());
         send(koji.get_task_descendents(1));
         send(koji.get_average_build_duration("hello"));
-        send(koji.from_web("https://k/koji/taskinfo?taskID=1"));
+        send(koji.fetch_from_web("https://k/koji/taskinfo?taskID=1"));
         let build = crate::Build::default();
         send(build.target(&koji));
         let channel = crate::Channel::default();

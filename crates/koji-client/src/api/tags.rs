@@ -2,7 +2,9 @@
 //! `getBuildTargets`, `repoInfo`.
 
 use super::{BuildRef, query_setters, with_query};
-use crate::{BuildTarget, CallBuilder, Connection, IdOrName, QueryOpts, Repo, Result, Tag};
+use crate::{
+    BuildTarget, CallBuilder, CallStream, Connection, IdOrName, QueryOpts, Repo, Result, Tag,
+};
 
 impl Connection {
     /// A tag by id or name (`getTag`); `None` when there is none.
@@ -153,6 +155,12 @@ impl<'k> ListTags<'k> {
     /// Sends the query and returns the tags.
     pub async fn send(self) -> Result<Vec<Tag>> {
         self.call(&self.query).typed().await
+    }
+
+    /// Sends the query and streams the tags one by one as the answer
+    /// arrives, with every filter of the query.
+    pub fn stream(self) -> CallStream<Tag> {
+        self.call(&self.query).stream()
     }
 
     /// Sends the query with `countOnly` and returns the number of tags.

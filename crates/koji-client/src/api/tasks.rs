@@ -4,9 +4,10 @@
 use jiff::Timestamp;
 use koji_xmlrpc::{Struct, Value};
 
-use super::{IdFilter, bad_argument, epoch, query_setters, with_query};
+use super::{IdFilter, bad_argument, epoch, failed_stream, query_setters, with_query};
 use crate::{
-    CallBuilder, Channel, Connection, QueryOpts, Result, Task, TaskDescendents, TaskState,
+    CallBuilder, CallStream, Channel, Connection, QueryOpts, Result, Task, TaskDescendents,
+    TaskState,
 };
 
 impl Connection {
@@ -404,6 +405,37 @@ impl<'k> ListTasks<'k> {
         self.call(&self.query)?.typed().await
     }
 
+    /// Sends the query and streams the tasks one by one as the answer
+    /// arrives, with every filter and option of the query (a whole day's
+    /// tasks of a busy hub without holding them all). An include filter
+    /// given an empty list gives an empty stream, as [`send`](Self::send)
+    /// gives an empty list.
+    ///
+    /// ```no_run
+    /// # async fn demo(koji: koji_client::Connection) -> koji_client::Result<()> {
+    /// use koji_client::{TaskState, TryStreamExt};
+    ///
+    /// let mut failed = koji.list_tasks().state([TaskState::Failed]).method("buildArch").stream();
+    /// while let Some(task) = failed.try_next().await? {
+    ///     println!("{:?} {:?}", task.id, task.arch()?);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn stream(self) -> CallStream<Task> {
+        if self.matches_nothing() {
+            return match self.opts() {
+                Ok(_) => CallStream {
+                    inner: Box::pin(futures_util::stream::empty()),
+                },
+                Err(e) => failed_stream(e),
+            };
+        }
+        match self.call(&self.query) {
+            Ok(call) => call.stream(),
+            Err(e) => failed_stream(e),
+        }
+    }
+
     /// Sends the query with `countOnly` and returns the number of matching
     /// tasks.
     pub async fn count(self) -> Result<i64> {
@@ -417,7 +449,7 @@ impl<'k> ListTasks<'k> {
 }
 
 impl Task {
-    fn require_id(&self, method: &str) -> Result<i64> {
+    fn id_for(&self, method: &str) -> Result<i64> {
         self.id
             .ok_or_else(|| bad_argument(method, "the task has no id"))
     }
@@ -445,7 +477,7 @@ impl Task {
         method: Option<&str>,
         state: Option<TaskState>,
     ) -> Result<Vec<Task>> {
-        let id = self.require_id("getTaskDescendents")?;
+        let id = self.id_for("getTaskDescendents")?;
         let tree = koji.get_task_descendents(id).await?;
         Ok(tree
             .all()
@@ -459,17 +491,32 @@ impl Task {
     /// The task's direct subtasks, with requests
     /// (`getTaskChildren(id, request=True)`).
     pub async fn children(&self, koji: &Connection) -> Result<Vec<Task>> {
-        let id = self.require_id("getTaskChildren")?;
+        let id = self.id_for("getTaskChildren")?;
         koji.get_task_children(id).await
     }
 
-    /// What the task returned (`getTaskResult`); see
+    /// What the task returned, asked of the hub (`getTaskResult`); see
     /// [`Connection::get_task_result`] for the errors of failed and
     /// unfinished tasks. For `listTasks` rows, [`Task::outcome`] reads the
-    /// result without asking the hub.
-    pub async fn result(&self, koji: &Connection) -> Result<Value> {
-        let id = self.require_id("getTaskResult")?;
+    /// result the row already has (the field `result`) without asking the
+    /// hub.
+    ///
+    /// ```no_run
+    /// # async fn demo(koji: koji_client::Connection) -> koji_client::Result<()> {
+    /// let task = koji.get_task_info(4).await?.expect("task 4 exists");
+    /// println!("{:?}", task.fetch_result(&koji).await?);
+    /// # Ok(()) }
+    /// ```
+    pub async fn fetch_result(&self, koji: &Connection) -> Result<Value> {
+        let id = self.id_for("getTaskResult")?;
         koji.get_task_result(id).await
+    }
+
+    /// The old name of [`fetch_result`](Self::fetch_result), which read
+    /// like the field `result`.
+    #[deprecated(note = "renamed to `fetch_result` (the field `result` is what the row holds)")]
+    pub async fn result(&self, koji: &Connection) -> Result<Value> {
+        self.fetch_result(koji).await
     }
 
     /// The channel the task runs in (txkoji's `Task.channel`, which only

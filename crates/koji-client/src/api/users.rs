@@ -39,7 +39,8 @@ impl Connection {
 impl NameCache {
     /// The name of user `id`, from the cache or else from the hub
     /// (`getUser(id)['name']`, then cached); `None` when the hub has no
-    /// such user (not cached, so a user created later is found).
+    /// such user (not cached, so a user created later is found). Names are
+    /// kept per hub (by `koji`'s URL), so one cache serves several hubs.
     ///
     /// ```no_run
     /// # async fn demo(koji: koji_client::Connection) -> Result<(), Box<dyn std::error::Error>> {
@@ -57,7 +58,7 @@ impl NameCache {
         koji: &Connection,
         id: i64,
     ) -> Result<Option<String>, LookupError<Error>> {
-        self.get_or_fetch(cache::USER, id, |id| async move {
+        self.get_or_fetch_on_hub(koji.server_url(), cache::USER, id, |id| async move {
             Ok(koji.get_user(id).await?.and_then(|u| u.name))
         })
         .await
@@ -80,7 +81,7 @@ impl NameCache {
         koji: &Connection,
         id: i64,
     ) -> Result<Option<String>, LookupError<Error>> {
-        self.get_or_fetch(cache::TAG, id, |id| async move {
+        self.get_or_fetch_on_hub(koji.server_url(), cache::TAG, id, |id| async move {
             Ok(koji.get_tag(id).await?.and_then(|t| t.name))
         })
         .await

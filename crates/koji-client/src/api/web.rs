@@ -10,7 +10,7 @@ use crate::{
 };
 
 /// The object a kojiweb page shows, fetched from the hub (see
-/// [`Connection::from_web`]).
+/// [`Connection::fetch_from_web`]).
 ///
 /// The variants differ a lot in size; this is a value made once per URL,
 /// so it is not boxed, to keep matching on it plain.
@@ -90,18 +90,26 @@ impl Connection {
     /// # async fn demo(koji: koji_client::Connection) -> koji_client::Result<()> {
     /// use koji_client::api::WebItem;
     ///
-    /// match koji.from_web("https://koji.fedoraproject.org/koji/buildinfo?buildID=17").await? {
+    /// match koji.fetch_from_web("https://koji.fedoraproject.org/koji/buildinfo?buildID=17").await? {
     ///     Some(WebItem::Build(build)) => println!("{}", build.nvr().unwrap_or_default()),
     ///     Some(other) => println!("some other object: {:?}", other.kind()),
     ///     None => println!("not a kojiweb object URL, or no such object"),
     /// }
     /// # Ok(()) }
     /// ```
-    pub async fn from_web(&self, url: &str) -> Result<Option<WebItem>> {
+    pub async fn fetch_from_web(&self, url: &str) -> Result<Option<WebItem>> {
         match WebObject::parse(url) {
             Some(object) => self.fetch_web_object(&object).await,
             None => Ok(None),
         }
+    }
+
+    /// The old name of [`fetch_from_web`](Self::fetch_from_web): a
+    /// `from_*` name reads as a constructor (which is
+    /// [`connect_from_web`](Self::connect_from_web)).
+    #[deprecated(note = "renamed to `fetch_from_web`")]
+    pub async fn from_web(&self, url: &str) -> Result<Option<WebItem>> {
+        self.fetch_from_web(url).await
     }
 
     /// Fetches the object a parsed kojiweb URL names, with the hub call
@@ -154,7 +162,7 @@ impl Connection {
     ///
     /// let url = "https://koji.fedoraproject.org/koji/taskinfo?taskID=4";
     /// if let Some(koji) = Connection::connect_from_web(url)? {
-    ///     let task = koji.from_web(url).await?;
+    ///     let task = koji.fetch_from_web(url).await?;
     /// }
     /// # Ok(()) }
     /// ```

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use http::header::HeaderValue;
 
-use super::Connection;
+use super::{Connection, ProfileUrls};
 use crate::auth::AuthSettings;
 use crate::config::Profile;
 use crate::engine::retry::RetryPolicy;
@@ -59,6 +59,7 @@ pub struct ConnectionBuilder {
     proxy: ProxySettings,
     user_agent: Option<String>,
     auth: AuthSettings,
+    web: ProfileUrls,
 }
 
 impl ConnectionBuilder {
@@ -76,6 +77,7 @@ impl ConnectionBuilder {
             proxy: ProxySettings::FromEnv,
             user_agent: None,
             auth: AuthSettings::default(),
+            web: ProfileUrls::default(),
         }
     }
 
@@ -114,6 +116,11 @@ impl ConnectionBuilder {
             b = b.serverca(ca);
         }
         b.auth = AuthSettings::from_profile(profile);
+        b.web = ProfileUrls {
+            profile: Some(profile.name().to_owned()),
+            weburl: Some(profile.weburl().to_owned()),
+            topurl: profile.topurl().map(str::to_owned),
+        };
         match profile.cert() {
             Some(cert) if cert.is_file() => b = b.cert(cert),
             Some(cert) => tracing::debug!(
@@ -301,6 +308,22 @@ impl ConnectionBuilder {
         self
     }
 
+    /// The kojiweb URL (koji `weburl`), kept on the connection for helpers
+    /// that make kojiweb links ([`Connection::weburl`]); taken from the
+    /// profile by [`from_profile`](Self::from_profile).
+    pub fn weburl(mut self, url: impl Into<String>) -> Self {
+        self.web.weburl = Some(url.into());
+        self
+    }
+
+    /// The URL of the hub's file tree (koji `topurl`), kept on the
+    /// connection for downloads ([`Connection::topurl`]); taken from the
+    /// profile by [`from_profile`](Self::from_profile).
+    pub fn topurl(mut self, url: impl Into<String>) -> Self {
+        self.web.topurl = Some(url.into());
+        self
+    }
+
     /// Replaces the `User-Agent` header (default [`USER_AGENT`]).
     pub fn user_agent(mut self, agent: impl Into<String>) -> Self {
         self.user_agent = Some(agent.into());
@@ -335,6 +358,6 @@ impl ConnectionBuilder {
             retry: self.retry,
             max_response_size: self.max_response_size,
         });
-        Ok(Connection::from_parts(engine, self.auth))
+        Ok(Connection::from_parts(engine, self.auth, self.web))
     }
 }

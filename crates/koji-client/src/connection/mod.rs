@@ -58,11 +58,22 @@ pub struct Connection {
     pub(crate) session: Arc<SessionSlot<LoginMethod>>,
 }
 
+/// The parts of a profile that are not connection settings but that
+/// helpers need: the profile's name, `weburl` and `topurl`.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ProfileUrls {
+    pub(crate) profile: Option<String>,
+    pub(crate) weburl: Option<String>,
+    pub(crate) topurl: Option<String>,
+}
+
 /// What a connection, its clones and its subsessions share.
 pub(crate) struct Shared {
     pub(crate) engine: Engine,
     /// How [`Connection::login`] logs in.
     pub(crate) auth: AuthSettings,
+    /// What else of the profile helpers need: its name, `weburl`, `topurl`.
+    web: ProfileUrls,
     hub_version: tokio::sync::OnceCell<HubVersion>,
 }
 
@@ -111,6 +122,69 @@ impl Connection {
         ConnectionBuilder::from_profile(profile).build()
     }
 
+    /// A connection configured by profile `name` of the config file (or
+    /// directory of `*.conf` files) at `path`, read as `koji -c PATH -p
+    /// NAME` reads it: the system files (`/etc/koji.conf.d/*.conf`,
+    /// `/etc/koji.conf`) and then `path`, which replaces the files in the
+    /// home directory. A leading `~` in `path` is expanded.
+    ///
+    /// Errors (a missing file, a syntax error, no such profile, a bad
+    /// value) are [`Error`]s whose [`config_error`](Error::config_error)
+    /// says what and where.
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let file = dir.path().join("koji.conf");
+    /// std::fs::write(&file, "[stg]\nserver = https://koji.stg.example.com/kojihub\n\
+    ///                        weburl = https://koji.stg.example.com/koji\n")?;
+    ///
+    /// let koji = koji_client::Connection::from_config_file(&file, "stg")?;
+    /// assert_eq!(koji.server_url(), "https://koji.stg.example.com/kojihub");
+    /// assert_eq!(koji.weburl(), Some("https://koji.stg.example.com/koji"));
+    /// assert_eq!(koji.profile_name(), Some("stg"));
+    ///
+    /// let e = koji_client::Connection::from_config_file(&file, "prod").unwrap_err();
+    /// assert!(e.config_error().is_some());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_config_file(path: impl AsRef<std::path::Path>, name: &str) -> Result<Connection> {
+        let sources = ConfigSources::system().with_user_config(path.as_ref());
+        let config = Config::load(&sources)?;
+        let profile = config.profile(name)?;
+        Connection::from_profile_config(&profile)
+    }
+
+    /// The kojiweb URL of the profile this connection was made from (koji
+    /// `weburl`), or the one given to [`ConnectionBuilder::weburl`]; `None`
+    /// for a connection made from a hub URL alone. For the kojiweb links of
+    /// the models (`build.url(weburl)`) and bus messages.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> koji_client::Result<()> {
+    /// let koji = koji_client::Connection::from_profile("fedora")?;
+    /// let build = koji.get_build(17).await?.expect("exists");
+    /// if let Some(weburl) = koji.weburl() {
+    ///     println!("{}", build.url(weburl).unwrap_or_default());
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn weburl(&self) -> Option<&str> {
+        self.shared.web.weburl.as_deref()
+    }
+
+    /// The URL of the hub's file tree (koji `topurl`, where builds' files
+    /// are downloaded from), from the profile or
+    /// [`ConnectionBuilder::topurl`]; `None` when unknown.
+    pub fn topurl(&self) -> Option<&str> {
+        self.shared.web.topurl.as_deref()
+    }
+
+    /// The name of the profile this connection was made from, if any (for
+    /// example to name a [`NameCache`](crate::cache::NameCache)).
+    pub fn profile_name(&self) -> Option<&str> {
+        self.shared.web.profile.as_deref()
+    }
+
     /// Starts building a connection to the hub at `server`.
     pub fn builder(server: impl Into<String>) -> ConnectionBuilder {
         ConnectionBuilder::new(server)
@@ -153,11 +227,12 @@ impl Connection {
         self.session.is_active()
     }
 
-    pub(crate) fn from_parts(engine: Engine, auth: AuthSettings) -> Connection {
+    pub(crate) fn from_parts(engine: Engine, auth: AuthSettings, web: ProfileUrls) -> Connection {
         Connection {
             shared: Arc::new(Shared {
                 engine,
                 auth,
+                web,
                 hub_version: tokio::sync::OnceCell::new(),
             }),
             session: Arc::default(),

@@ -20,8 +20,10 @@ pub enum NameKind {
 /// an id (a task's `owner`, a `tagBuild` task's tag, a package list
 /// change's `owner`).
 ///
-/// Implemented by [`NameCache`](crate::cache::NameCache) (names already
-/// cached, no hub call), by [`NoNames`] (never resolves) and by
+/// Implemented by [`NameCache::resolver`](crate::cache::NameCache::resolver)
+/// (from the cache, else from the hub), by [`NameCache`](crate::cache::NameCache)
+/// itself (names already cached, no hub call), by [`NoNames`] (never
+/// resolves) and by
 /// [`ResolverFn`] (any async function, such as a hub lookup through the
 /// cache).
 pub trait NameResolver {
@@ -59,6 +61,19 @@ impl NameResolver for crate::cache::NameCache {
             NameKind::Tag => crate::cache::TAG,
         };
         self.cached(kind, id)
+    }
+}
+
+impl NameResolver for crate::cache::HubNames<'_> {
+    type Error = crate::Error;
+
+    /// From the cache, else from the hub (then cached).
+    async fn name(&self, kind: NameKind, id: i64) -> Result<Option<String>, Self::Error> {
+        let name = match kind {
+            NameKind::User => self.cache.user_name(self.koji, id).await,
+            NameKind::Tag => self.cache.tag_name(self.koji, id).await,
+        };
+        Ok(name?)
     }
 }
 

@@ -12,6 +12,31 @@
 //! - Every field is an `Option`: methods omit members (`listBuilds` rows have
 //!   no `id`, `listTagged` rows no `*_ts`, old hubs' channels only `id` and
 //!   `name`) and any value may be nil.
+//! - For the members a call always sends, the `require_*` accessors
+//!   ([`User::require_name`], [`Tag::require_id`], [`Build::require_nvr`],
+//!   [`Task::require_method`]…) give the value itself, or a
+//!   [`ModelError::Missing`] naming the object and the member, which `?`
+//!   turns into a decode error. Why not non-`Option` fields or one type
+//!   per call: one model decodes the answers of many calls (`getBuild`,
+//!   `listBuilds`, `listTagged`, bus messages), and what one call always
+//!   sends another omits; a type per call would multiply the models and
+//!   their helpers. The accessor states the caller's knowledge ("`getUser`
+//!   always sends `name`") at the place it is used, and a hub that breaks
+//!   it gives an error that says so, never a panic or an empty string:
+//!
+//! ```
+//! use koji_client::User;
+//!
+//! fn greet(user: &User) -> koji_client::Result<String> {
+//!     Ok(format!("hello {}", user.require_name()?))
+//! }
+//! let alice: User = serde_json::from_str(r#"{"id": 2, "name": "alice"}"#).unwrap();
+//! assert_eq!(greet(&alice)?, "hello alice");
+//! let partial: User = serde_json::from_str(r#"{"id": 3}"#).unwrap();
+//! assert_eq!(greet(&partial).unwrap_err().to_string(),
+//!            "could not decode the response: user 3: no name (the hub did not send it)");
+//! # Ok::<(), koji_client::Error>(())
+//! ```
 //! - Members a model has no field for are kept in its `other` map, and the
 //!   model remembers which of its own members were sent, so that
 //!   serialising it again reproduces the hub's struct (nil members included,
@@ -88,7 +113,7 @@
 //! | `Task.url` | [`Task::url`]`(weburl)` |
 //! | `Task.estimate_completion()`, `.estimate_duration()`, `.estimate_descendents()` | [`Task::estimate_completion`]`(&inputs)` (which follows the descendents), [`Task::estimate_duration`]`(&inputs)`; fetching: [`crate::estimate::estimate_task_completion`] |
 //! | `Task.descendents(method, state)` (direct children only) | [`Task::descendents`]`(&koji, method, state)`: every depth, sorted by id |
-//! | — | [`Task::children`]`(&koji)`, [`Task::result`]`(&koji)`, [`Task::method`], [`Task::outcome`] (`listTasks` results, decoded or raw) |
+//! | — | [`Task::children`]`(&koji)`, [`Task::fetch_result`]`(&koji)`, [`Task::method`], [`Task::outcome`] (`listTasks` results, decoded or raw) |
 //! | `Channel.hosts(**kwargs)` | [`Channel::hosts`]`(&koji)`: a [`ListHosts`](crate::api::ListHosts) query to narrow (`.enabled(true)`…); for the estimates, [`crate::estimate::channel_snapshot`] fetches hosts and tasks together |
 //! | `Channel.tasks(**opts)` | [`Channel::tasks`]`(&koji)`: a [`ListTasks`](crate::api::ListTasks) query ordered `priority,create_time` |
 //! | `Channel.total_capacity()` | [`Channel::total_capacity`]`(&koji)`; over a fetched snapshot: [`crate::estimate::ChannelSnapshot::total_capacity`] |
@@ -110,7 +135,7 @@
 //! | `Connection.listChannels(**kwargs)` | [`Connection::list_channels`](crate::Connection::list_channels)`().host(…).enabled(…)` |
 //! | `Connection.getHost`, `.getUser`, `.getTag`, `.getLoggedInUser`, `.listHosts`, `.listTags`, `.getTaskChildren`, `.getTaskResult` (through `__getattr__`, untyped) | [`get_host`](crate::Connection::get_host), [`get_user`](crate::Connection::get_user), [`get_tag`](crate::Connection::get_tag), [`get_logged_in_user`](crate::Connection::get_logged_in_user), [`list_hosts`](crate::Connection::list_hosts), [`list_tags`](crate::Connection::list_tags), [`get_task_children`](crate::Connection::get_task_children), [`get_task_result`](crate::Connection::get_task_result) |
 //! | `Connection.getTarget` (no such hub method) | [`Connection::get_build_target`](crate::Connection::get_build_target), [`Connection::get_build_targets`](crate::Connection::get_build_targets) |
-//! | `Connection.from_web(url)` | [`Connection::from_web`](crate::Connection::from_web) → [`WebItem`](crate::api::WebItem) (parsing: [`crate::web::WebObject::parse`]) |
+//! | `Connection.from_web(url)` | [`Connection::fetch_from_web`](crate::Connection::fetch_from_web) → [`WebItem`](crate::api::WebItem) (parsing: [`crate::web::WebObject::parse`]) |
 //! | `Connection.connect_from_web(url)` | [`Connection::connect_from_web`](crate::Connection::connect_from_web) (profile: [`crate::config::Config::profile_for_weburl`]) |
 //! | `Connection.login()` (GSSAPI or SSL) | [`Connection::login`](crate::Connection::login) (as the koji CLI picks), [`login_ssl`](crate::Connection::login_ssl), [`login_gssapi`](crate::Connection::login_gssapi), [`login_password`](crate::Connection::login_password) |
 //! | `Connection.MultiCall()`, `m.getTaskInfo(123)`, `results = yield m()` | [`Connection::multicall`](crate::Connection::multicall), [`m.get_task_info(123)`](crate::Multicall::get_task_info) → a typed [`Handle`](crate::Handle), [`m.send()`](crate::Multicall::send); results in order: [`push`](crate::Multicall::push) + [`send_values`](crate::Multicall::send_values). Big batches are split into chunks and sent concurrently |
@@ -151,7 +176,7 @@ pub use state::{BuildState, HubAuthType, RepoState, TaskState, UserStatus, UserT
 pub use tag::Tag;
 pub use target::BuildTarget;
 pub use task::{Task, TaskDescendents, TaskFault, TaskOutcome, TaskParams, package_from_source};
-pub use time::{duration_from_secs, parse_koji_time, timestamp_from_epoch};
+pub use time::{HumanDuration, duration_from_secs, parse_koji_time, timestamp_from_epoch};
 pub use user::User;
 
 /// What went wrong reading a model's data.
@@ -195,6 +220,17 @@ pub enum ModelError {
         /// What is wrong, naming the parameter or member.
         detail: String,
     },
+    /// A member the caller relied on (through a `require_*` accessor such
+    /// as [`User::require_name`]) was not sent.
+    #[error("{model}{}: no {member} (the hub did not send it)", id.map(|i| format!(" {i}")).unwrap_or_default())]
+    Missing {
+        /// The model (`user`, `tag`, `build`…).
+        model: &'static str,
+        /// The member.
+        member: &'static str,
+        /// The object's id, when known.
+        id: Option<i64>,
+    },
     /// A source (SCM URL or SRPM path) that names no package.
     #[error("cannot find a package name in source {value:?}: {reason}")]
     BadSource {
@@ -203,6 +239,61 @@ pub enum ModelError {
         /// Why.
         reason: &'static str,
     },
+}
+
+/// `require_*` accessors: the member, or [`ModelError::Missing`].
+macro_rules! require_accessors {
+    ($model:ty, $label:literal; $($fn:ident: $member:ident -> $kind:tt),* $(,)?) => {
+        impl $model {
+            $(require_accessors!(@one $label, $fn, $member, $kind);)*
+        }
+    };
+    (@one $label:literal, $fn:ident, $member:ident, copy) => {
+        #[doc = concat!("The `", stringify!($member), "` member, for a ", $label, " from a call that always sends it; ")]
+        #[doc = "[`ModelError::Missing`] when it was not sent (see the [module docs](crate::model))."]
+        pub fn $fn(&self) -> Result<i64, ModelError> {
+            self.$member.ok_or(ModelError::Missing { model: $label, member: stringify!($member), id: self.id })
+        }
+    };
+    (@one $label:literal, $fn:ident, $member:ident, str) => {
+        #[doc = concat!("The `", stringify!($member), "` member, for a ", $label, " from a call that always sends it; ")]
+        #[doc = "[`ModelError::Missing`] when it was not sent (see the [module docs](crate::model))."]
+        pub fn $fn(&self) -> Result<&str, ModelError> {
+            self.$member.as_deref().ok_or(ModelError::Missing { model: $label, member: stringify!($member), id: self.id })
+        }
+    };
+}
+
+require_accessors!(User, "user"; require_id: id -> copy, require_name: name -> str);
+require_accessors!(Tag, "tag"; require_id: id -> copy, require_name: name -> str);
+require_accessors!(Package, "package"; require_name: name -> str);
+require_accessors!(Channel, "channel"; require_id: id -> copy, require_name: name -> str);
+require_accessors!(Host, "host"; require_id: id -> copy, require_name: name -> str);
+require_accessors!(Task, "task"; require_id: id -> copy, require_method: method -> str);
+require_accessors!(BuildTarget, "build target"; require_id: id -> copy, require_name: name -> str);
+
+impl Build {
+    /// The build's id (`id`, else `build_id`, which `listBuilds` and
+    /// `listTagged` rows have instead), for a build from a call that always
+    /// sends one; [`ModelError::Missing`] otherwise.
+    pub fn require_id(&self) -> Result<i64, ModelError> {
+        self.build_id().ok_or(ModelError::Missing {
+            model: "build",
+            member: "build_id",
+            id: None,
+        })
+    }
+
+    /// The build's `name-version-release` ([`Build::nvr`]), for a build
+    /// from a call that always sends it (every build call does);
+    /// [`ModelError::Missing`] otherwise.
+    pub fn require_nvr(&self) -> Result<String, ModelError> {
+        self.nvr().ok_or(ModelError::Missing {
+            model: "build",
+            member: "nvr",
+            id: self.build_id(),
+        })
+    }
 }
 
 /// A reference to a hub object by id or by name, as many hub methods and

@@ -118,6 +118,58 @@ pub(crate) fn pick(
     }
 }
 
+/// A duration the way people say it, for chat bots and dashboards:
+/// `11 min 44 sec`, `1 hr 26 min`, `2 days 4 hr` (the two largest units,
+/// fractions of a second dropped). `Display` of a [`SignedDuration`] gives
+/// `11m 43s 874ms 346µs 600ns`; this gives what `rkoji` prints.
+///
+/// A negative duration (an estimate already past, clock skew) keeps its
+/// sign: `-1 min 30 sec`.
+///
+/// ```
+/// use koji_client::HumanDuration;
+/// use jiff::SignedDuration;
+///
+/// let took = SignedDuration::from_millis(703_874);
+/// assert_eq!(HumanDuration(took).to_string(), "11 min 43 sec");
+/// assert_eq!(HumanDuration::from(SignedDuration::from_secs(5160)).to_string(), "1 hr 26 min");
+/// assert_eq!(format!("done in {}", HumanDuration(SignedDuration::from_secs(59))), "done in 59 sec");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct HumanDuration(pub SignedDuration);
+
+impl From<SignedDuration> for HumanDuration {
+    fn from(d: SignedDuration) -> Self {
+        HumanDuration(d)
+    }
+}
+
+impl std::fmt::Display for HumanDuration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let total = self.0.as_secs();
+        if total < 0 {
+            f.write_str("-")?;
+        }
+        let secs = total.unsigned_abs();
+        let (days, hours, mins, s) = (
+            secs / 86_400,
+            secs % 86_400 / 3600,
+            secs % 3600 / 60,
+            secs % 60,
+        );
+        let day_unit = if days == 1 { "day" } else { "days" };
+        match (days, hours, mins, s) {
+            (0, 0, 0, s) => write!(f, "{s} sec"),
+            (0, 0, m, 0) => write!(f, "{m} min"),
+            (0, 0, m, s) => write!(f, "{m} min {s} sec"),
+            (0, h, 0, _) => write!(f, "{h} hr"),
+            (0, h, m, _) => write!(f, "{h} hr {m} min"),
+            (d, 0, _, _) => write!(f, "{d} {day_unit}"),
+            (d, h, _, _) => write!(f, "{d} {day_unit} {h} hr"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -190,5 +242,25 @@ mod tests {
         assert_eq!(duration_from_secs(4.786324).unwrap().as_micros(), 4_786_324);
         assert_eq!(duration_from_secs(-1.0).unwrap().as_secs(), -1);
         assert_eq!(duration_from_secs(f64::NAN), None);
+    }
+
+    #[test]
+    fn human_durations_read_like_speech() {
+        let d = |s| HumanDuration(SignedDuration::from_secs(s)).to_string();
+        assert_eq!(d(0), "0 sec");
+        assert_eq!(d(59), "59 sec");
+        assert_eq!(d(60), "1 min");
+        assert_eq!(d(185), "3 min 5 sec");
+        assert_eq!(d(5160), "1 hr 26 min");
+        assert_eq!(d(3600), "1 hr");
+        assert_eq!(d(3659), "1 hr");
+        assert_eq!(d(86_400), "1 day");
+        assert_eq!(d(2 * 86_400 + 4 * 3600 + 59), "2 days 4 hr");
+        assert_eq!(d(-90), "-1 min 30 sec");
+        // Fractions of a second are dropped, not rounded up.
+        assert_eq!(
+            HumanDuration(SignedDuration::from_millis(59_999)).to_string(),
+            "59 sec"
+        );
     }
 }
