@@ -85,6 +85,7 @@ pub mod config;
 pub mod estimate;
 pub mod messages;
 pub mod model;
+pub mod paths;
 pub mod query;
 pub mod web;
 
