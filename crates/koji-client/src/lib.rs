@@ -82,6 +82,7 @@ mod session;
 
 pub mod cache;
 pub mod config;
+pub mod download;
 pub mod estimate;
 pub mod messages;
 pub mod model;
