@@ -140,9 +140,11 @@ mod session;
 
 pub mod cache;
 pub mod config;
+pub mod download;
 pub mod estimate;
 pub mod messages;
 pub mod model;
+pub mod paths;
 pub mod query;
 pub mod web;
 

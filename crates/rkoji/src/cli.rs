@@ -48,6 +48,18 @@ pub(crate) struct Global {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
+    /// Download a build's RPMs (or archives) from the file tree: koji's
+    /// file choice and layout, several files at once, resumable, each
+    /// verified (size, RPM SIGMD5, archive checksum) before it gets its
+    /// name. Exit 1 if a file is missing or fails verification (after the
+    /// others finished), 3 if the server cannot be reached.
+    DownloadBuild(crate::commands::download_build::BuildArgs),
+    /// Download a task's RPMs (and logs with --logs), as koji's
+    /// download-task chooses them.
+    DownloadTask(crate::commands::download_task::TaskArgs),
+    /// Download the logs of a task and its descendants (into
+    /// kojilogs/<arch>-<id>/), or of a build (kojilogs/<nvr>/).
+    DownloadLogs(crate::commands::download_logs::LogsArgs),
     /// Call any hub method, logged in the profile's way. ARG and VALUE are
     /// JSON when they parse as JSON, else strings (`getBuild 3`,
     /// `getBuild hello-1.2-1.fc40`).

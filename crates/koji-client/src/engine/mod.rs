@@ -82,6 +82,12 @@ impl Engine {
         }
     }
 
+    /// The pooled HTTP transport, for plain GETs of files under `topurl`
+    /// (`crate::download`): same pool, TLS context and proxies as calls.
+    pub(crate) fn transport(&self) -> &Transport {
+        &self.transport
+    }
+
     /// The hub URL (without trailing slash).
     pub(crate) fn server(&self) -> &str {
         self.urls.server()

@@ -194,6 +194,50 @@ impl Transport {
     }
 }
 
+impl Transport {
+    /// Sends a GET (or HEAD) for a file under `topurl` and waits for the
+    /// response head. The body is left to the caller, undecoded: Range
+    /// offsets count the bytes as stored, so no compression is asked for.
+    pub(crate) async fn get_file(
+        &self,
+        method: http::Method,
+        uri: &Uri,
+        extra: &HeaderMap,
+    ) -> Result<Response<Incoming>> {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(uri.clone())
+            .body(Full::new(Bytes::new()))
+            .map_err(|e| Error::builder("invalid request").with_source(e))?;
+        let headers = req.headers_mut();
+        headers.insert(header::USER_AGENT, self.user_agent.clone());
+        headers.insert(header::ACCEPT, HeaderValue::from_static("*/*"));
+        headers.insert(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_static("identity"),
+        );
+        for (name, value) in extra {
+            headers.append(name, value.clone());
+        }
+        if uri.scheme() == Some(&http::uri::Scheme::HTTP) {
+            if let Some(auth) = self
+                .proxy
+                .as_ref()
+                .and_then(|m| m.intercept(uri))
+                .and_then(|i| i.basic_auth().cloned())
+            {
+                let mut auth = auth;
+                auth.set_sensitive(true);
+                headers.insert(header::PROXY_AUTHORIZATION, auth);
+            }
+        }
+        self.client
+            .request(req)
+            .await
+            .map_err(classify_client_error)
+    }
+}
+
 /// Maps a hyper-util client error to our error kinds.
 fn classify_client_error(err: hyper_util::client::legacy::Error) -> Error {
     if err.is_connect() {

@@ -294,9 +294,29 @@ fn per_build_list(
             .collect(),
     };
     let draft = a.opt("draft").map(Value::is_truthy);
+    // listRPMs(arches=[..]): the RPM's arch must be one of them;
+    // listArchives(type=..): the archive's btype must be it.
+    let arches: Option<Vec<&str>> = (method == "listRPMs")
+        .then(|| a.opt("arches"))
+        .flatten()
+        .map(|v| match v.as_array() {
+            Some(list) => list.iter().filter_map(Value::as_str).collect(),
+            None => v.as_str().into_iter().collect(),
+        });
+    let btype = (method == "listArchives")
+        .then(|| a.opt("type"))
+        .flatten()
+        .and_then(Value::as_str);
+    let field = |r: &Struct, k: &str| r.get(k).and_then(Value::as_str).map(str::to_owned);
     let rows = rows
         .into_iter()
         .filter(|r| draft.is_none_or(|d| r.get("draft").is_none_or(|v| v.is_truthy() == d)))
+        .filter(|r| {
+            arches
+                .as_ref()
+                .is_none_or(|l| field(r, "arch").is_some_and(|x| l.contains(&x.as_str())))
+        })
+        .filter(|r| btype.is_none_or(|t| field(r, "btype").as_deref() == Some(t)))
         .collect();
     query::finish_values(&q, rows, aliases)
 }
@@ -306,13 +326,7 @@ pub(super) fn list_rpms(ctx: &mut Ctx<'_>, a: Args) -> HubResult<Out> {
         &a,
         "listRPMs",
         &ctx.hub.data.build_rpms,
-        &[
-            "buildrootID",
-            "imageID",
-            "componentBuildrootID",
-            "hostID",
-            "arches",
-        ],
+        &["buildrootID", "imageID", "componentBuildrootID", "hostID"],
         &[
             "arch",
             "build_id",
@@ -344,7 +358,6 @@ pub(super) fn list_archives(ctx: &mut Ctx<'_>, a: Args) -> HubResult<Out> {
             "buildrootID",
             "componentBuildrootID",
             "hostID",
-            "type",
             "filename",
             "size",
             "checksum",

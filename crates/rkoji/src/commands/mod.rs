@@ -13,6 +13,10 @@ mod call;
 mod channel;
 mod common;
 mod completions;
+mod download;
+pub(crate) mod download_build;
+pub(crate) mod download_logs;
+pub(crate) mod download_task;
 mod estimate;
 mod login;
 mod man;
@@ -63,6 +67,9 @@ pub(crate) async fn run(cli: Cli, argv0: Option<OsString>) -> Result<(), Failure
         Command::Web { url } => web::run(&hub(Login::Never)?, &url).await,
         Command::Whoami => whoami::run(&hub(Login::Profile)?).await,
         Command::Watch(args) => watch::run(&hub(Login::Never)?, &args).await,
+        Command::DownloadBuild(args) => download_build::run(&hub(Login::Never)?, &args).await,
+        Command::DownloadTask(args) => download_task::run(&hub(Login::Never)?, &args).await,
+        Command::DownloadLogs(args) => download_logs::run(&hub(Login::Never)?, &args).await,
         Command::Profiles => profiles::run(&common::load_config(&global)?, &out),
         Command::Completions { shell } => completions::run(shell),
         Command::Man => man::run(),
