@@ -3,7 +3,11 @@
 //! the names: every message must come out as the chat line the library
 //! makes of it, with the owners and tags the messages only carry as ids
 //! named through the hub.
-#![cfg(all(feature = "real-services", feature = "python-oracle", feature = "stomp"))]
+#![cfg(all(
+    feature = "real-services",
+    feature = "python-oracle",
+    feature = "stomp"
+))]
 #![allow(clippy::unwrap_used)]
 
 #[path = "examples_support/mod.rs"]

@@ -58,7 +58,7 @@ pub(crate) enum Command {
     /// download-task chooses them.
     DownloadTask(crate::commands::download_task::TaskArgs),
     /// Download the logs of a task and its descendants (into
-    /// kojilogs/<arch>-<id>/), or of a build (kojilogs/<nvr>/).
+    /// kojilogs/ARCH-ID/), or of a build (kojilogs/NVR/).
     DownloadLogs(crate::commands::download_logs::LogsArgs),
     /// Call any hub method, logged in the profile's way. ARG and VALUE are
     /// JSON when they parse as JSON, else strings (`getBuild 3`,

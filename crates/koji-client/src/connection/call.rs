@@ -133,7 +133,7 @@ impl Connection {
 
     /// Calls a method whose answer is an array and yields its items one by
     /// one as they arrive, decoded straight into `T`, in constant memory
-    /// whatever the length of the array (no [`max_response_size`](ConnectionBuilder::max_response_size) applies).
+    /// whatever the length of the array (no [`max_response_size`](crate::ConnectionBuilder::max_response_size) applies).
     ///
     /// Retries (and the deadline) apply until the first item arrives; a
     /// failure after that ends the stream with an error. The per-attempt

@@ -3,7 +3,7 @@
 //! Fedora's Koji publishes through fedora-messaging: AMQP 0-9-1 to the
 //! `amq.topic` exchange, routing keys `org.fedoraproject.<env>.buildsys.*`,
 //! fedora-messaging headers and JSON bodies. [`consume`] declares a queue,
-//! binds it to the routing keys asked for, and yields a [`Stream`] of
+//! binds it to the routing keys asked for, and yields a [`Stream`](futures_util::Stream) of
 //! [`KojiEvent`]s, using [lapin](https://docs.rs/lapin) on tokio. Koji's
 //! own `protonmsg` messages reach 0-9-1 consumers too when the broker is
 //! RabbitMQ, which hands them over still AMQP 1.0-encoded (basic `type`

@@ -13,7 +13,7 @@ use tokio::sync::oneshot;
 use super::entry::{Entry, check_count, fault_error};
 use crate::error::{Error, Kind, Result};
 
-/// The result of one queued call: available after [`Multicall::send`]
+/// The result of one queued call: available after [`Multicall::send`](crate::Multicall::send)
 /// with [`result`](Handle::result), or awaited (it resolves as soon as the
 /// call's chunk has been answered, so a task can process early results
 /// while `send` is still running elsewhere).

@@ -13,8 +13,8 @@ use crate::failure::Failure;
 /// `download-logs` options.
 #[derive(Debug, Args)]
 pub(crate) struct LogsArgs {
-    /// A task id (its logs and its descendants', under <arch>-<id>/), or a
-    /// build's NVR (its logs under <nvr>/).
+    /// A task id (its logs and its descendants', under ARCH-ID/), or a
+    /// build's NVR (its logs under NVR/).
     #[arg(value_name = "ID|NVR")]
     pub(crate) what: String,
     #[command(flatten)]
