@@ -86,6 +86,8 @@ pub mod estimate;
 pub mod messages;
 pub mod model;
 pub mod query;
+pub mod upload;
+pub mod watch;
 pub mod web;
 
 pub use api::BuildRef;
