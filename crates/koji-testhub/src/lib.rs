@@ -61,6 +61,7 @@ mod record;
 mod server;
 mod session;
 mod time;
+mod uploads;
 mod wire;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
