@@ -330,6 +330,12 @@ impl RunningHub {
             .unwrap_or_default()
     }
 
+    /// The bytes of an uploaded file, by its path relative to `work/`
+    /// (`<dir>/<name>`); `None` when nothing was uploaded there.
+    pub fn uploaded(&self, path: &str) -> Option<Vec<u8>> {
+        self.hub.uploads.get(path)
+    }
+
     /// The ids of all sessions created so far.
     pub fn session_ids(&self) -> Vec<i64> {
         let mut ids: Vec<i64> = self.hub.sessions().sessions.keys().copied().collect();

@@ -42,8 +42,7 @@ impl UploadStore {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// A file's bytes, by its path relative to `work/` (tests).
-    #[cfg(test)]
+    /// A file's bytes, by its path relative to `work/`.
     pub(crate) fn get(&self, path: &str) -> Option<Vec<u8>> {
         self.lock()
             .files
