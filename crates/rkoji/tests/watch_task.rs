@@ -64,3 +64,49 @@ fn an_unknown_task_is_an_error() {
     let env = Env::start();
     run(env.rkoji(&["watch-task", "99999"]), None).fails(1, "No such task id: 99999");
 }
+
+/// Ctrl-C stops the watch (task 11 is OPEN forever in the data set), leaves
+/// the task alone, names what is still running and how to watch again, and
+/// exits 1 as koji does.
+#[test]
+fn ctrl_c_stops_watching_and_says_how_to_resume() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let env = Env::start();
+    let home = tempfile::tempdir().unwrap();
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("rkoji"))
+        .env_clear()
+        .env("HOME", home.path())
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("NO_COLOR", "1")
+        .arg("-c")
+        .arg(&env.config)
+        .args(["-p", "testhub", "watch-task", "11"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    // the first poll has been shown once the root's line is out
+    loop {
+        let line = lines
+            .next()
+            .expect("rkoji ended before showing task 11")
+            .unwrap();
+        if line.starts_with("11 build") {
+            break;
+        }
+    }
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("Tasks still running"), "{stderr}");
+    assert!(stderr.contains("'rkoji watch-task 11 14'"), "{stderr}");
+    assert!(stderr.contains("Running Tasks:"), "{stderr}");
+}
