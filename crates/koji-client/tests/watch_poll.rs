@@ -297,3 +297,42 @@ fn labels_follow_koji() {
         serde_json::from_value(json!({"id": 5, "method": "tagBuild", "request": [1, 2]})).unwrap();
     assert_eq!(task_label(&t), "tagBuild");
 }
+
+/// A 20-task tree (a root and 19 buildArch children) in one request per
+/// poll: the figure BENCHMARKS.md compares with koji's watch-task (one
+/// getTaskInfo per open task and one getTaskChildren per task, per poll).
+#[tokio::test]
+async fn twenty_tasks_one_request_per_poll() {
+    let children = |state: i64| -> Vec<serde_json::Value> {
+        (0..19)
+            .map(|i| {
+                let mut t = arch_task(state, Some(1));
+                t["id"] = json!(100 + i);
+                t
+            })
+            .collect()
+    };
+    let server = Server::start(vec![
+        poll(build_task(1, Some(1)), children(1)),
+        multicall(vec![
+            Ok(json!({"id": 1, "name": "builder1"})),
+            Ok(json!(600.0)),
+        ]),
+        poll(build_task(1, Some(1)), children(1)),
+        poll(build_task(1, Some(1)), children(2)),
+        poll(build_task(2, Some(1)), children(2)),
+    ])
+    .await;
+    let koji = connect(&server).await;
+    let summary = koji
+        .watch_tasks([43])
+        .poll_interval(Duration::from_millis(1))
+        .wait()
+        .await
+        .unwrap();
+    assert!(summary.success());
+    assert_eq!(summary.polls, 4);
+    // four polls, one lookup of the host and the package average
+    assert_eq!(summary.requests, 5);
+    assert_eq!(server.received().len(), 5);
+}
