@@ -66,11 +66,10 @@ async fn anonymous_uploads_and_bad_names_get_the_hubs_faults() {
     let tmp = tempfile::tempdir().unwrap();
     let path = tmp.path().join("x.bin");
     std::fs::write(&path, b"x").unwrap();
-    // recorded (412): the upload's query string is read as old-style
-    // session arguments, so an anonymous chunk is an AuthError
+    // refused before sending, as koji's client does
     let e = koji.upload(&path, "wtest/anon").send().await.unwrap_err();
-    assert_eq!(e.fault_kind(), Some(FaultKind::AuthError), "{e}");
-    assert!(e.to_string().contains("'session-id' not specified"), "{e}");
+    assert!(e.to_string().contains("log in first"), "{e}");
+    assert!(hub.session_ids().is_empty());
 
     let (_hub, koji) = logged_in().await;
     let e = koji

@@ -23,6 +23,9 @@ pub trait UploadHub: sealed::Sealed + Send + Sync {
     /// hub's XML-RPC response.
     fn raw_upload(&self, query: String, body: Bytes) -> impl Future<Output = Result<Value>> + Send;
 
+    /// Whether calls go out with a session (uploads need one).
+    fn is_logged_in(&self) -> bool;
+
     /// An ordinary XML-RPC call with positional and keyword arguments.
     fn call(
         &self,
@@ -39,6 +42,10 @@ pub(crate) mod sealed {
 }
 
 impl UploadHub for Connection {
+    fn is_logged_in(&self) -> bool {
+        Connection::is_logged_in(self)
+    }
+
     async fn raw_upload(&self, query: String, body: Bytes) -> Result<Value> {
         let call = crate::call::PreparedCall::raw_upload(body, query);
         self.execute(&call).await

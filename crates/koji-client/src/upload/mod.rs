@@ -398,6 +398,14 @@ impl<'c, H: UploadHub> Upload<'c, H> {
             ));
         }
         let local = LocalFile::open(&self.local).await?;
+        // As koji's client: refuse before sending anything (the hub would
+        // answer an anonymous chunk with an AuthError).
+        if !self.hub.is_logged_in() {
+            return Err(UploadError::Hub(
+                crate::Error::not_logged_in()
+                    .with_note("uploads need a logged-in session: log in first"),
+            ));
+        }
         let started = Instant::now();
         let job = Job {
             dir: self.dir.clone(),

@@ -36,6 +36,7 @@ struct State {
     chunks: Vec<(u64, bool, usize)>,
     calls: Vec<String>,
     legacy: bool,
+    anonymous: bool,
 }
 
 #[derive(Clone, Default)]
@@ -63,6 +64,10 @@ fn fault(code: i64, s: &str) -> Error {
 impl super::engine::sealed::Sealed for FakeHub {}
 
 impl UploadHub for FakeHub {
+    fn is_logged_in(&self) -> bool {
+        !self.0.lock().unwrap().anonymous
+    }
+
     async fn raw_upload(&self, query: String, body: Bytes) -> crate::Result<Value> {
         let mut st = self.0.lock().unwrap();
         if st.legacy {
@@ -476,4 +481,18 @@ fn unique_path_looks_like_kojis() {
         "1.5"
     );
     assert_eq!(python_float_repr(std::time::Duration::from_secs(2)), "2.0");
+}
+
+#[tokio::test]
+async fn an_anonymous_upload_is_refused_before_sending() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = local(&tmp, "f", b"x");
+    let hub = FakeHub::default();
+    hub.0.lock().unwrap().anonymous = true;
+    let e = up(&hub, &p).send().await.unwrap_err();
+    match &e {
+        UploadError::Hub(inner) => assert!(inner.is_not_logged_in(), "{e}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(hub.calls().is_empty());
 }
