@@ -336,3 +336,35 @@ async fn twenty_tasks_one_request_per_poll() {
     assert_eq!(summary.requests, 5);
     assert_eq!(server.received().len(), 5);
 }
+
+/// `build(...).send()` then `wait`: the task tree to its end, then the build.
+#[tokio::test]
+async fn a_submitted_build_waits_for_its_tree_and_finds_its_build() {
+    let server = Server::start(vec![
+        Action::Respond(xml_response(&koji_xmlrpc::encode_response(&Value::Int(43)).unwrap())),
+        poll(build_task(2, Some(1)), vec![arch_task(2, Some(1))]),
+        multicall(vec![Ok(json!({"id": 1, "name": "builder1"}))]),
+        Action::Respond(xml_response(
+            &koji_xmlrpc::encode_response(&v(json!([{"build_id": 7, "id": 7, "nvr": "hello-1.0-1.fc40", "state": 1, "task_id": 43}])))
+                .unwrap(),
+        )),
+    ])
+    .await;
+    let koji = connect(&server).await;
+    let submitted = koji
+        .build(SRC, "f40-candidate")
+        .check_target(false)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(submitted.task_id, 43);
+    let done = submitted
+        .wait(&koji, Duration::from_millis(1))
+        .await
+        .unwrap();
+    assert!(done.summary.success());
+    assert_eq!(done.build.unwrap().nvr.as_deref(), Some("hello-1.0-1.fc40"));
+    let last = server.received().last().cloned().unwrap();
+    let call = koji_xmlrpc::decode_call(&last.body).unwrap();
+    assert_eq!(call.method, "listBuilds");
+}

@@ -81,7 +81,9 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 
 pub use builds::{ListBuilds, ListTagged};
 pub use hosts::{ListChannels, ListHosts};
-pub use submit::{BuildRequest, CgBuild, CgBuildroot, CgImport, CgOutput, SubmitError, Submitted};
+pub use submit::{
+    BuildRequest, CgBuild, CgBuildroot, CgImport, CgOutput, Finished, SubmitError, Submitted,
+};
 pub use tags::{GetBuildTargets, ListTags};
 pub use tasks::ListTasks;
 pub use web::WebItem;

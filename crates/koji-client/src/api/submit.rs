@@ -87,6 +87,53 @@ pub struct Submitted {
     pub upload: Option<Uploaded>,
 }
 
+/// A build task watched to its end; see [`Submitted::wait`].
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Finished {
+    /// How the task tree ended (which tasks failed, with their texts).
+    pub summary: crate::watch::WatchSummary,
+    /// The build the task made (`listBuilds(taskID=…)`); `None` for a
+    /// scratch build or a task that failed before making one.
+    pub build: Option<Build>,
+}
+
+impl Submitted {
+    /// Watches the task tree until it finishes (polling every
+    /// `poll_interval`, the profile's `poll_interval`), then looks up the
+    /// build it made.
+    ///
+    /// ```no_run
+    /// # async fn demo(koji: koji_client::Connection) -> Result<(), koji_client::api::SubmitError> {
+    /// let task = koji.build("git+https://src.example.org/rpms/hello.git#0123abc", "f40-candidate").send().await?;
+    /// let done = task.wait(&koji, std::time::Duration::from_secs(6)).await?;
+    /// if done.summary.success() {
+    ///     println!("built {:?}", done.build.and_then(|b| b.nvr));
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn wait(
+        &self,
+        koji: &Connection,
+        poll_interval: std::time::Duration,
+    ) -> Result<Finished, SubmitError> {
+        let summary = koji
+            .watch_tasks([self.task_id])
+            .poll_interval(poll_interval)
+            .wait()
+            .await?;
+        let builds: Vec<Build> = koji
+            .request("listBuilds")
+            .kwarg("taskID", self.task_id)
+            .typed()
+            .await?;
+        Ok(Finished {
+            summary,
+            build: builds.into_iter().next(),
+        })
+    }
+}
+
 impl Connection {
     /// Starts a `build(src, target, opts, priority=…)` submission. A source
     /// with `://` is an SCM URL; anything else is a local SRPM, uploaded
