@@ -47,7 +47,7 @@ impl UploadHub for Connection {
     }
 
     async fn raw_upload(&self, query: String, body: Bytes) -> Result<Value> {
-        let call = crate::call::PreparedCall::raw_upload(body, query);
+        let call = crate::request::PreparedCall::raw_upload(body, query);
         self.execute(&call).await
     }
 
