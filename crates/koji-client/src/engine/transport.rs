@@ -162,39 +162,11 @@ impl Transport {
         let mut req = Request::post(uri.clone())
             .body(Full::new(body))
             .map_err(|e| Error::builder("invalid request").with_source(e))?;
-        let headers = req.headers_mut();
-        headers.insert(header::USER_AGENT, self.user_agent.clone());
-        headers.insert(header::ACCEPT, HeaderValue::from_static("*/*"));
-        headers.insert(
-            header::ACCEPT_ENCODING,
-            HeaderValue::from_static("gzip, deflate"),
-        );
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
-        for (name, value) in extra {
-            headers.append(name, value.clone());
-        }
-        // A plain-http request through an HTTP proxy carries the proxy's
-        // credentials itself (https goes through a CONNECT tunnel instead).
-        if uri.scheme() == Some(&http::uri::Scheme::HTTP) {
-            if let Some(auth) = self
-                .proxy
-                .as_ref()
-                .and_then(|m| m.intercept(uri))
-                .and_then(|i| i.basic_auth().cloned())
-            {
-                let mut auth = auth;
-                auth.set_sensitive(true);
-                headers.insert(header::PROXY_AUTHORIZATION, auth);
-            }
-        }
-        self.client
-            .request(req)
-            .await
-            .map_err(classify_client_error)
+        req.headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
+        self.send(req, "gzip, deflate", extra).await
     }
-}
 
-impl Transport {
     /// Sends a GET (or HEAD) for a file under `topurl` and waits for the
     /// response head. The body is left to the caller, undecoded: Range
     /// offsets count the bytes as stored, so no compression is asked for.
@@ -204,26 +176,40 @@ impl Transport {
         uri: &Uri,
         extra: &HeaderMap,
     ) -> Result<Response<Incoming>> {
-        let mut req = Request::builder()
+        let req = Request::builder()
             .method(method)
             .uri(uri.clone())
             .body(Full::new(Bytes::new()))
             .map_err(|e| Error::builder("invalid request").with_source(e))?;
+        self.send(req, "identity", extra).await
+    }
+
+    /// Adds the headers every request carries (user agent, accepted
+    /// encodings, `extra`, an HTTP proxy's credentials) and sends `req`.
+    async fn send(
+        &self,
+        mut req: Request<Full<Bytes>>,
+        accept_encoding: &'static str,
+        extra: &HeaderMap,
+    ) -> Result<Response<Incoming>> {
+        let uri = req.uri().clone();
         let headers = req.headers_mut();
         headers.insert(header::USER_AGENT, self.user_agent.clone());
         headers.insert(header::ACCEPT, HeaderValue::from_static("*/*"));
         headers.insert(
             header::ACCEPT_ENCODING,
-            HeaderValue::from_static("identity"),
+            HeaderValue::from_static(accept_encoding),
         );
         for (name, value) in extra {
             headers.append(name, value.clone());
         }
+        // A plain-http request through an HTTP proxy carries the proxy's
+        // credentials itself (https goes through a CONNECT tunnel instead).
         if uri.scheme() == Some(&http::uri::Scheme::HTTP) {
             if let Some(auth) = self
                 .proxy
                 .as_ref()
-                .and_then(|m| m.intercept(uri))
+                .and_then(|m| m.intercept(&uri))
                 .and_then(|i| i.basic_auth().cloned())
             {
                 let mut auth = auth;
