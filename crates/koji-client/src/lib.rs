@@ -146,6 +146,8 @@ pub mod messages;
 pub mod model;
 pub mod paths;
 pub mod query;
+pub mod upload;
+pub mod watch;
 pub mod web;
 
 pub use api::BuildRef;

@@ -96,6 +96,22 @@ impl PreparedCall {
         }
     }
 
+    /// A `rawUpload` chunk: the bytes as an `application/octet-stream` body
+    /// with the upload's arguments in `query` (already form-encoded). Sent
+    /// through `Connection::run` like any call, so it carries the session.
+    pub(crate) fn raw_upload(chunk: Bytes, query: String) -> PreparedCall {
+        let mut call = PreparedCall {
+            body: chunk,
+            query: Some(query),
+            ..PreparedCall::new("rawUpload", Vec::new())
+        };
+        call.headers.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/octet-stream"),
+        );
+        call
+    }
+
     /// The RPC method name.
     pub fn method(&self) -> &str {
         &self.method

@@ -79,7 +79,12 @@ impl Credentials {
             call = call.header(name, value)?;
         }
         if let Some(query) = &self.query {
-            call = call.query(query.clone());
+            // An upload's own arguments stay in front of the credentials.
+            let joined = match &call.query {
+                Some(own) => format!("{own}&{query}"),
+                None => query.clone(),
+            };
+            call = call.query(joined);
         }
         Ok(call.call_number(self.callnum).logged_in(true))
     }

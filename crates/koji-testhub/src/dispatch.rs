@@ -133,15 +133,20 @@ pub(crate) fn handle(hub: &Hub, req: &ReqInfo<'_>, method: String, params: Vec<V
     };
     let out = run(&mut ctx, m, params);
     if out.is_ok() && ctx.commit {
-        if let (Some(id), Some(n), true) = (ctx.sess.id, ctx.sess.callnum, ctx.sess.logged_in) {
-            if let Some(s) = hub.sessions().sessions.get_mut(&id) {
-                s.callnum = Some(n);
-            }
-        }
+        commit_callnum(hub, &ctx.sess);
     }
     handled.out = out;
     record_call(hub, &handled, &method);
     handled
+}
+
+/// Stores the call number of a request that committed.
+pub(crate) fn commit_callnum(hub: &Hub, sess: &SessionState) {
+    if let (Some(id), Some(n), true) = (sess.id, sess.callnum, sess.logged_in) {
+        if let Some(s) = hub.sessions().sessions.get_mut(&id) {
+            s.callnum = Some(n);
+        }
+    }
 }
 
 /// The session check alone (for uploads, which are not XML-RPC).

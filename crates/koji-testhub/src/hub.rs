@@ -103,6 +103,8 @@ pub(crate) struct Hub {
     sessions: Mutex<SessionStore>,
     pub(crate) rules: Rules,
     pub(crate) log: Log,
+    /// The `work/` tree of uploads.
+    pub(crate) uploads: crate::uploads::UploadStore,
 }
 
 impl Hub {
@@ -124,6 +126,7 @@ impl Hub {
             sessions: Mutex::new(sessions),
             rules,
             log,
+            uploads: crate::uploads::UploadStore::default(),
         }
     }
 

@@ -61,6 +61,7 @@ mod record;
 mod server;
 mod session;
 mod time;
+mod uploads;
 mod wire;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -327,6 +328,12 @@ impl RunningHub {
             .get(&session_id)
             .map(|s| s.calls.clone())
             .unwrap_or_default()
+    }
+
+    /// The bytes of an uploaded file, by its path relative to `work/`
+    /// (`<dir>/<name>`); `None` when nothing was uploaded there.
+    pub fn uploaded(&self, path: &str) -> Option<Vec<u8>> {
+        self.hub.uploads.get(path)
     }
 
     /// The ids of all sessions created so far.

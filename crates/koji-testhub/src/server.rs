@@ -460,12 +460,6 @@ fn answer(
             .insert(http::header::ALLOW, HeaderValue::from_static("POST"));
         return r;
     }
-    if too_long {
-        return bad_request("Request too long");
-    }
-    if bytes.is_empty() {
-        return bad_request("Empty request");
-    }
     let info = ReqInfo {
         path,
         query,
@@ -476,8 +470,16 @@ fn answer(
         .headers
         .get(CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes() == b"application/octet-stream");
+    // Uploads come first: MaxRequestLength is only for XML-RPC bodies, and
+    // an empty file is an empty body.
     if is_upload {
-        return upload(hub, &info, record);
+        return upload(hub, &info, bytes, record);
+    }
+    if too_long {
+        return bad_request("Request too long");
+    }
+    if bytes.is_empty() {
+        return bad_request("Empty request");
     }
     let call = match call {
         Some(Ok(c)) => c,
@@ -509,17 +511,38 @@ fn answer(
     }
 }
 
-/// `handle_upload`: uploads are not implemented, but the hub's answer to an
-/// anonymous upload is.
-fn upload(hub: &Hub, info: &ReqInfo<'_>, record: &mut RequestRecord) -> Response<Body> {
+/// `handle_upload`: the session check (the chunk uses a call number like
+/// any call), then the write into the `work/` tree.
+fn upload(
+    hub: &Hub,
+    info: &ReqInfo<'_>,
+    body: &Bytes,
+    record: &mut RequestRecord,
+) -> Response<Body> {
     let checked = dispatch::session_for(hub, info, "rawUpload");
     record.session_id = checked.session_id;
     record.callnum = checked.callnum;
-    let e = match checked.state {
-        Err(e) => e,
-        Ok(s) if !s.logged_in => Exc::not_allowed("you must be logged-in to upload a file"),
-        Ok(_) => Exc::generic("koji-testhub does not implement file uploads"),
+    let result = match checked.state {
+        Err(e) => Err(e),
+        Ok(s) if !s.logged_in => Err(Exc::not_allowed("you must be logged-in to upload a file")),
+        Ok(s) => {
+            let out = crate::uploads::handle_upload(
+                &hub.uploads,
+                s.user_id.unwrap_or_default(),
+                info.query,
+                body,
+            );
+            if out.is_ok() {
+                dispatch::commit_callnum(hub, &s);
+            }
+            out
+        }
     };
-    record.fault_code = Some(e.code());
-    xml(wire::fault_response(e.code(), &e.fault_string()))
+    match result {
+        Ok(v) => xml(wire::response(&crate::wire::Out::Value(v))),
+        Err(e) => {
+            record.fault_code = Some(e.code());
+            xml(wire::fault_response(e.code(), &e.fault_string()))
+        }
+    }
 }

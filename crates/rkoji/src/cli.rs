@@ -98,11 +98,80 @@ pub(crate) enum Command {
         #[arg(long, default_value_t = 500)]
         batch: usize,
     },
+    /// Submit a build from an SCM URL or a local SRPM (uploaded first), as
+    /// `koji build` does, and watch it to its end (exit 1 if it fails).
+    Build(crate::commands::build::BuildArgs),
     /// A build: state, owner, times, duration, task, tags and kojiweb URL.
-    Build {
+    Buildinfo {
         /// NVR or build id.
         #[arg(value_name = "NVR|ID")]
         build: String,
+    },
+    /// Watch tasks and all their subtasks until they finish: one line per
+    /// state change (with an ETA for open tasks), one hub request per poll.
+    /// Exit 0 when all closed, 1 when one failed or was canceled.
+    WatchTask {
+        /// Task ids.
+        #[arg(required = true, value_name = "ID")]
+        ids: Vec<i64>,
+    },
+    /// Tag builds (one tagBuild task each), then watch the tasks.
+    TagBuild {
+        /// The tag.
+        tag: String,
+        /// Builds.
+        #[arg(required = true, value_name = "NVR")]
+        nvrs: Vec<String>,
+        /// Force (admins: past a locked tag).
+        #[arg(long)]
+        force: bool,
+        /// Do not watch the tasks.
+        #[arg(long)]
+        nowait: bool,
+    },
+    /// Remove builds from a tag (at once, no task).
+    UntagBuild {
+        /// The tag.
+        tag: String,
+        /// Builds.
+        #[arg(required = true, value_name = "NVR")]
+        nvrs: Vec<String>,
+        /// Force (admins: past a locked tag).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Move builds from one tag to another (one tagBuild task each).
+    MoveBuild {
+        /// Source tag.
+        from: String,
+        /// Destination tag.
+        to: String,
+        /// Builds.
+        #[arg(required = true, value_name = "NVR")]
+        nvrs: Vec<String>,
+        /// Force (admins: past a locked tag).
+        #[arg(long)]
+        force: bool,
+        /// Do not watch the tasks.
+        #[arg(long)]
+        nowait: bool,
+    },
+    /// Cancel tasks (by id, with their subtasks) or builds (by NVR).
+    Cancel {
+        /// Task ids or build NVRs.
+        #[arg(required = true, value_name = "ID|NVR")]
+        items: Vec<String>,
+        /// Cancel the whole task tree from its top (admins).
+        #[arg(long)]
+        full: bool,
+    },
+    /// Run a failed or canceled task again (a new task), and watch it.
+    Resubmit {
+        /// Task id.
+        id: i64,
+        /// Do not watch the new task.
+        #[arg(long)]
+        nowait: bool,
     },
     /// The latest builds of a package, newest first.
     Builds {
@@ -117,7 +186,8 @@ pub(crate) enum Command {
     },
     /// A task: method, state, package, target, arch, scratch, owner,
     /// duration, estimate, and its descendents with their durations.
-    Task {
+    #[command(alias = "task")]
+    Taskinfo {
         /// Task id.
         id: i64,
     },
@@ -218,11 +288,42 @@ mod tests {
 
     #[test]
     fn global_options_parse_anywhere() {
-        let cli = Cli::try_parse_from(["rkoji", "build", "3", "--json", "-p", "x", "-vv"]).unwrap();
+        let cli =
+            Cli::try_parse_from(["rkoji", "buildinfo", "3", "--json", "-p", "x", "-vv"]).unwrap();
         assert!(cli.global.json);
         assert_eq!(cli.global.profile.as_deref(), Some("x"));
         assert_eq!(cli.global.verbose, 2);
-        assert!(matches!(cli.command, Command::Build { ref build } if build == "3"));
+        assert!(matches!(cli.command, Command::Buildinfo { ref build } if build == "3"));
+        let cli = Cli::try_parse_from(["rkoji", "task", "7"]).unwrap();
+        assert!(matches!(cli.command, Command::Taskinfo { id: 7 }));
+        let cli = Cli::try_parse_from([
+            "rkoji",
+            "build",
+            "f40-candidate",
+            "x.src.rpm",
+            "--scratch",
+            "--arch-override",
+            "x86_64",
+            "--priority",
+            "-1",
+            "--nowait",
+        ])
+        .unwrap();
+        match cli.command {
+            Command::Build(b) => {
+                assert_eq!(
+                    (b.target.as_str(), b.source.as_str()),
+                    ("f40-candidate", "x.src.rpm")
+                );
+                assert!(b.scratch && b.nowait && !b.background);
+                assert_eq!(b.arch_override.as_deref(), Some("x86_64"));
+                assert_eq!(b.priority, Some(-1));
+            }
+            other => panic!("{other:?}"),
+        }
+        let cli = Cli::try_parse_from(["rkoji", "move-build", "a", "b", "n-1-1", "n-2-1"]).unwrap();
+        assert!(matches!(cli.command, Command::MoveBuild { ref nvrs, .. } if nvrs.len() == 2));
+        assert!(Cli::try_parse_from(["rkoji", "watch-task"]).is_err());
         let cli = Cli::try_parse_from(["rkoji", "call", "echo", "-1", "--kwarg", "a=1"]).unwrap();
         match cli.command {
             Command::Call {

@@ -98,7 +98,9 @@ fn build_by_nvr_and_by_id() {
     let tags = dataset("tag_build_tags");
     for (key, arg) in [("3", "hello-1.2-1.fc40"), ("17", "17")] {
         let expected = &builds[key];
-        let got = run(env.rkoji(&["--json", "build", arg]), None).ok().json();
+        let got = run(env.rkoji(&["--json", "buildinfo", arg]), None)
+            .ok()
+            .json();
         assert_hub_object(&got, expected, &format!("build {arg}"));
         let tag_names: Vec<&Value> = tags[key]
             .as_array()
@@ -109,7 +111,7 @@ fn build_by_nvr_and_by_id() {
         assert_eq!(got["derived"]["tags"], json!(tag_names));
         assert_eq!(got["derived"]["state_name"], "COMPLETE");
 
-        let text = run(env.rkoji(&["build", arg]), None).ok().stdout;
+        let text = run(env.rkoji(&["buildinfo", arg]), None).ok().stdout;
         assert!(text.contains(expected["nvr"].as_str().unwrap()), "{text}");
         assert!(
             text.contains("State:") && text.contains("COMPLETE"),
@@ -125,11 +127,11 @@ fn build_by_nvr_and_by_id() {
         );
     }
     // Build 17 has a task: its kojiweb URL is shown.
-    let text = run(env.rkoji(&["build", "17"]), None).ok().stdout;
+    let text = run(env.rkoji(&["buildinfo", "17"]), None).ok().stdout;
     let task = builds["17"]["task_id"].as_i64().unwrap();
     assert!(text.contains(&format!("taskinfo?taskID={task}")), "{text}");
 
-    run(env.rkoji(&["build", "nosuch-1.0-1"]), None).fails(1, "no such build: nosuch-1.0-1");
+    run(env.rkoji(&["buildinfo", "nosuch-1.0-1"]), None).fails(1, "no such build: nosuch-1.0-1");
 }
 
 #[test]

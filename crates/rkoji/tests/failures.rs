@@ -14,7 +14,7 @@ fn usage_errors_exit_2() {
     // An unknown command (clap's own usage error).
     run(env.rkoji(&["frobnicate"]), None).fails(2, "frobnicate");
     // A missing argument.
-    run(env.rkoji(&["build"]), None).fails(2, "NVR|ID");
+    run(env.rkoji(&["buildinfo"]), None).fails(2, "NVR|ID");
     // A task id that is not a number.
     run(env.rkoji(&["task", "abc"]), None).fails(2, "abc");
     // A --kwarg without a value.
@@ -23,7 +23,7 @@ fn usage_errors_exit_2() {
     // A JSON argument the hub protocol cannot carry (beyond 64 bits).
     run(env.rkoji(&["call", "echo", "18446744073709551615"]), None).fails(2, "bad argument");
     // An unknown profile.
-    run(env.rkoji_profile("nosuch", &["build", "3"]), None).fails(2, "nosuch");
+    run(env.rkoji_profile("nosuch", &["buildinfo", "3"]), None).fails(2, "nosuch");
     // A config file that does not exist.
     let home = tempfile::tempdir().unwrap();
     let mut cmd = bare_rkoji(home.path());
@@ -49,7 +49,7 @@ fn hub_faults_exit_1_with_a_hint() {
             string: "the database is on fire".into(),
         },
     ));
-    run(env.rkoji(&["build", "3"]), None).fails(1, "the database is on fire");
+    run(env.rkoji(&["buildinfo", "3"]), None).fails(1, "the database is on fire");
     // A permission fault (ActionNotAllowed, an auth error) points at the login.
     env.hub().add_fault(FaultRule::method(
         "createTag",
@@ -111,7 +111,7 @@ fn a_hub_that_drops_the_connection_exits_3() {
         TestHub::builder().fault(FaultRule::method("getBuild", Action::DropBeforeResponse)),
         "authtype = noauth\nmax_retries = 0\nanon_retry = false\n",
     );
-    run(env.rkoji(&["build", "3"]), None).fails(3, "rkoji:");
+    run(env.rkoji(&["buildinfo", "3"]), None).fails(3, "rkoji:");
 }
 
 #[test]
@@ -123,7 +123,7 @@ fn a_hub_that_answers_too_slowly_times_out_and_names_the_timeout_setting() {
         TestHub::builder().fault(FaultRule::method("getBuild", Action::Stall)),
         "authtype = noauth\nmax_retries = 0\nanon_retry = false\ntimeout = 1\n",
     );
-    let r = run(env.rkoji(&["build", "3"]), None).fails(3, "timed out");
+    let r = run(env.rkoji(&["buildinfo", "3"]), None).fails(3, "timed out");
     assert!(r.stderr.contains("`timeout`"), "{}", r.stderr);
     assert!(r.stderr.contains("[testhub]"), "{}", r.stderr);
     assert!(!r.stderr.contains("cannot reach"), "{}", r.stderr);
@@ -160,7 +160,7 @@ fn a_hub_that_cannot_be_reached_is_not_called_slow() {
     let mut cmd = bare_rkoji(home.path());
     cmd.arg("-c")
         .arg(&config)
-        .args(["-p", "closed", "build", "3"]);
+        .args(["-p", "closed", "buildinfo", "3"]);
     let r = run(cmd, None).fails(3, "cannot reach");
     assert!(!r.stderr.contains("timed out"), "{}", r.stderr);
     assert!(!r.stderr.contains("`timeout`"), "{}", r.stderr);

@@ -51,7 +51,11 @@ fn colour_on_a_terminal_unless_no_color() {
     assert!(plain.contains("COMPLETE"), "{plain:?}");
     assert!(!plain.contains('\x1b'), "NO_COLOR: {plain:?}");
     // --json is never coloured.
-    let json = on_terminal(&rkoji_line(&env, "--json build 3"), env.home.path(), false);
+    let json = on_terminal(
+        &rkoji_line(&env, "--json buildinfo 3"),
+        env.home.path(),
+        false,
+    );
     assert!(!json.contains('\x1b'), "{json:?}");
 }
 

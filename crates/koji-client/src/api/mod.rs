@@ -72,10 +72,12 @@
 
 mod builds;
 mod hosts;
+mod submit;
 mod tags;
 mod tasks;
 mod users;
 mod web;
+mod write;
 
 use std::fmt;
 
@@ -84,9 +86,13 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 
 pub use builds::{ListBuilds, ListTagged};
 pub use hosts::{ListChannels, ListHosts};
+pub use submit::{
+    BuildRequest, CgBuild, CgBuildroot, CgImport, CgOutput, Finished, SubmitError, Submitted,
+};
 pub use tags::{GetBuildTargets, ListTags};
 pub use tasks::ListTasks;
 pub use web::WebItem;
+pub use write::TaskId;
 
 #[cfg(doc)]
 use crate::Connection;

@@ -201,6 +201,10 @@ impl Transport {
             HeaderValue::from_static(accept_encoding),
         );
         for (name, value) in extra {
+            if name == header::CONTENT_TYPE {
+                // the caller's own type (rawUpload chunks) replaces text/xml
+                headers.remove(header::CONTENT_TYPE);
+            }
             headers.append(name, value.clone());
         }
         // A plain-http request through an HTTP proxy carries the proxy's

@@ -7,6 +7,7 @@ mod builds;
 mod hosts;
 mod tags;
 mod tasks;
+mod uploads;
 mod users;
 mod writes;
 
@@ -596,6 +597,31 @@ pub(crate) static ALL: &[Method] = &[
         "sharedSession",
         sig("sharedSession", F, &[], 0, &[]),
         auth::shared_session,
+    ),
+    // uploads
+    m(
+        "checkUpload",
+        sig(
+            "RootExports.checkUpload",
+            R,
+            &["path", "name", "verify", "tail", "volume"],
+            2,
+            &["None", "None", "None"],
+        ),
+        uploads::check_upload,
+    ),
+    m(
+        "uploadFile",
+        sig(
+            "RootExports.uploadFile",
+            R,
+            &[
+                "path", "name", "size", "md5sum", "offset", "data", "volume", "checksum",
+            ],
+            6,
+            &["None", "None"],
+        ),
+        uploads::upload_file,
     ),
     // writes
     m(

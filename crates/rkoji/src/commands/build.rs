@@ -1,98 +1,125 @@
-//! `rkoji build`: one build, with its tags and kojiweb URL.
+//! `rkoji build TARGET SCMURL|SRPM`: submit a build as `koji build` does
+//! (target and locked-tag checks, SRPM upload with a progress bar), then
+//! watch it unless `--nowait`/`--background`.
 
-use jiff::Timestamp;
-use koji_client::Build;
-use serde_json::{Map, json};
+use std::sync::Arc;
 
-use super::common::{Ctx, build_ref, opt, secs_json, show_duration, show_time, ts_json};
-use crate::failure::Failure;
-use crate::format::fields;
-use crate::output::object;
+use indicatif::{ProgressBar, ProgressStyle};
+use koji_client::api::SubmitError;
+use serde_json::json;
 
-/// `NVR` or id → the build.
-async fn fetch_build(ctx: &Ctx, reference: &str) -> Result<Build, Failure> {
-    let build = ctx
-        .koji
-        .get_build(build_ref(reference))
-        .await
-        .map_err(|e| ctx.fail(&e))?;
-    build.ok_or_else(|| Failure::not_found(format!("no such build: {reference}")))
+use super::common::Ctx;
+use super::login::login_for_calls;
+use crate::failure::{EXIT_FAULT, Failure};
+
+/// What `rkoji build` was asked.
+#[derive(Debug, clap::Args)]
+pub(crate) struct BuildArgs {
+    /// Build target.
+    pub(crate) target: String,
+    /// An SCM URL (with `://`) or a local SRPM, uploaded first.
+    #[arg(value_name = "SCMURL|SRPM")]
+    pub(crate) source: String,
+    /// A scratch build.
+    #[arg(long)]
+    pub(crate) scratch: bool,
+    /// Do not wait for the task to finish.
+    #[arg(long)]
+    pub(crate) nowait: bool,
+    /// Build only these arches (comma or space separated; needs --scratch).
+    #[arg(long, value_name = "ARCHES")]
+    pub(crate) arch_override: Option<String>,
+    /// Task priority relative to the default (negative needs admin).
+    #[arg(long, allow_negative_numbers = true, value_name = "N")]
+    pub(crate) priority: Option<i64>,
+    /// Do not tag the build when it completes.
+    #[arg(long)]
+    pub(crate) skip_tag: bool,
+    /// Fail the whole build as soon as one arch fails.
+    #[arg(long)]
+    pub(crate) fail_fast: bool,
+    /// Low priority (5), and do not wait, as koji's --background.
+    #[arg(long)]
+    pub(crate) background: bool,
+    /// Build against this repo id.
+    #[arg(long, value_name = "ID")]
+    pub(crate) repo_id: Option<i64>,
+    /// Wait for a current repo first.
+    #[arg(long)]
+    pub(crate) wait_repo: bool,
 }
 
-pub(super) fn build_derived(
-    ctx: &Ctx,
-    b: &Build,
-    now: Timestamp,
-) -> Map<String, serde_json::Value> {
-    let mut d = Map::new();
-    d.insert("state_name".into(), json!(b.state_name()));
-    d.insert("started".into(), ts_json(b.started().ok().flatten()));
-    d.insert("completed".into(), ts_json(b.completed().ok().flatten()));
-    d.insert(
-        "duration_secs".into(),
-        secs_json(b.duration(now).ok().flatten()),
-    );
-    d.insert("task_id".into(), json!(b.task_id()));
-    d.insert("url".into(), json!(b.url(ctx.weburl())));
-    d
-}
-
-/// Shows the build `reference` (NVR or id).
-pub(crate) async fn run(ctx: &Ctx, reference: &str) -> Result<(), Failure> {
-    let build = fetch_build(ctx, reference).await?;
-    let now = Timestamp::now();
-    let tags = match build.build_id() {
-        Some(id) => ctx
-            .koji
-            .list_tags()
-            .build(id)
-            .send()
-            .await
-            .map_err(|e| ctx.fail(&e))?,
-        None => Vec::new(),
-    };
-    let tag_names: Vec<String> = tags.iter().filter_map(|t| t.name.clone()).collect();
-    let mut derived = build_derived(ctx, &build, now);
-    derived.insert("tags".into(), json!(tag_names));
-    if ctx.out.json {
-        let mut obj = object(&build);
-        obj.insert("derived".into(), serde_json::Value::Object(derived));
-        return ctx.out.json(&obj);
+fn submit_failure(ctx: &Ctx, e: &SubmitError) -> Failure {
+    match e {
+        SubmitError::Hub(e) => ctx.fail(e),
+        SubmitError::Upload(koji_client::upload::UploadError::Hub(e)) => ctx.fail(e),
+        SubmitError::InvalidOptions(m) => Failure::usage(m.clone()),
+        other => Failure {
+            code: EXIT_FAULT,
+            message: other.to_string(),
+            hint: None,
+        },
     }
-    let p = ctx.out.paint;
-    let state = build.state_name().unwrap_or_else(|| "-".into());
-    let task = match build.task_id() {
-        Some(id) => format!(
-            "{id} {}",
-            koji_client::web::join(ctx.weburl(), &format!("taskinfo?taskID={id}"))
-        ),
-        None => "-".to_owned(),
-    };
-    let text = fields(&[
-        ("Build", p.bold(&build.nvr().unwrap_or_default())),
-        ("ID", opt(build.build_id())),
-        ("State", p.state(&state)),
-        (
-            "Owner",
-            build.owner_name.clone().unwrap_or_else(|| "-".into()),
-        ),
-        ("Started", show_time(build.started().ok().flatten())),
-        ("Completed", show_time(build.completed().ok().flatten())),
-        (
-            "Duration",
-            show_duration(build.duration(now).ok().flatten()),
-        ),
-        ("Task", task),
-        ("Source", build.source.clone().unwrap_or_else(|| "-".into())),
-        (
-            "Tags",
-            if tag_names.is_empty() {
-                "-".into()
-            } else {
-                tag_names.join(", ")
-            },
-        ),
-        ("URL", build.url(ctx.weburl()).unwrap_or_default()),
-    ]);
-    ctx.out.text(&text)
+}
+
+/// Submits, then watches unless told not to.
+pub(crate) async fn run(ctx: &Ctx, args: &BuildArgs) -> Result<(), Failure> {
+    login_for_calls(ctx).await?;
+    let mut req = ctx
+        .koji
+        .build(args.source.as_str(), args.target.as_str())
+        .scratch(args.scratch)
+        .skip_tag(args.skip_tag)
+        .fail_fast(args.fail_fast)
+        .wait_repo(args.wait_repo)
+        .upload_blocksize(usize::try_from(ctx.profile.upload_blocksize()).unwrap_or(1 << 20));
+    if let Some(a) = &args.arch_override {
+        req = req.arch_override([a.as_str()]);
+    }
+    if let Some(id) = args.repo_id {
+        req = req.repo_id(id);
+    }
+    if args.background {
+        req = req.background();
+    }
+    if let Some(p) = args.priority {
+        req = req.priority(p);
+    }
+    let bar = (!req.is_scm() && !ctx.out.json).then(|| {
+        let bar = ProgressBar::new(0);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "uploading {bar:30} {bytes}/{total_bytes} {bytes_per_sec}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        Arc::new(bar)
+    });
+    if let Some(bar) = &bar {
+        let b = bar.clone();
+        req = req.on_upload_progress(move |p| {
+            b.set_length(p.total);
+            b.set_position(p.bytes);
+        });
+    }
+    let done = req.send().await.map_err(|e| submit_failure(ctx, &e))?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    if ctx.out.json {
+        ctx.out.json_line(
+            &json!({"event": "submitted", "task_id": done.task_id, "source": done.source}),
+        )?;
+    } else {
+        ctx.out.text(&format!(
+            "Created task: {}\nTask info: {}/taskinfo?taskID={}\n",
+            done.task_id,
+            ctx.weburl(),
+            done.task_id
+        ))?;
+    }
+    if args.nowait || args.background {
+        return Ok(());
+    }
+    super::watch_task::watch(ctx, &[done.task_id]).await
 }

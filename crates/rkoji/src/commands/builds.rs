@@ -3,7 +3,7 @@
 use jiff::Timestamp;
 use koji_client::BuildState;
 
-use super::build::build_derived;
+use super::buildinfo::build_derived;
 use super::common::{Ctx, id_or_name, show_duration, show_time};
 use crate::failure::Failure;
 use crate::format::Table;

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::common::{Ctx, id_or_name, opt, show_duration, show_time, ts_json, yes_no};
 use super::estimate::estimate_failure;
-use super::task::task_derived;
+use super::taskinfo::task_derived;
 use crate::failure::Failure;
 use crate::format::{self, Table, fields};
 use crate::output::object;

@@ -7,7 +7,7 @@ use koji_client::estimate::{self, EstimateConfig, EstimateError};
 use serde_json::json;
 
 use super::common::{Ctx, secs_json, show_duration, show_time, ts_json};
-use super::task::fetch_task;
+use super::taskinfo::fetch_task;
 use crate::failure::Failure;
 use crate::format::{self, fields};
 

@@ -7,9 +7,11 @@
 //! gets a [`Ctx`] from [`Ctx::open`], saying whether it logs in
 //! ([`Login`], see the `login` module).
 
-mod build;
+pub(crate) mod build;
+mod buildinfo;
 mod builds;
 mod call;
+mod cancel;
 mod channel;
 mod common;
 mod completions;
@@ -20,10 +22,15 @@ pub(crate) mod download_task;
 mod estimate;
 mod login;
 mod man;
+mod move_build;
 mod multicall;
 mod profiles;
-mod task;
+mod resubmit;
+mod tag_build;
+mod taskinfo;
+mod untag_build;
 pub(crate) mod watch;
+mod watch_task;
 mod web;
 mod whoami;
 
@@ -55,13 +62,33 @@ pub(crate) async fn run(cli: Cli, argv0: Option<OsString>) -> Result<(), Failure
             kwargs,
         } => call::run(&hub(Login::Profile)?, &method, &args, &kwargs).await,
         Command::Multicall { batch } => multicall::run(&hub(Login::Profile)?, batch).await,
-        Command::Build { build } => build::run(&hub(Login::Never)?, &build).await,
+        Command::Build(args) => build::run(&hub(Login::Profile)?, &args).await,
+        Command::Buildinfo { build } => buildinfo::run(&hub(Login::Never)?, &build).await,
+        Command::WatchTask { ids } => watch_task::run(&hub(Login::Never)?, &ids).await,
+        Command::TagBuild {
+            tag,
+            nvrs,
+            force,
+            nowait,
+        } => tag_build::run(&hub(Login::Profile)?, &tag, &nvrs, force, nowait).await,
+        Command::UntagBuild { tag, nvrs, force } => {
+            untag_build::run(&hub(Login::Profile)?, &tag, &nvrs, force).await
+        }
+        Command::MoveBuild {
+            from,
+            to,
+            nvrs,
+            force,
+            nowait,
+        } => move_build::run(&hub(Login::Profile)?, &from, &to, &nvrs, force, nowait).await,
+        Command::Cancel { items, full } => cancel::run(&hub(Login::Profile)?, &items, full).await,
+        Command::Resubmit { id, nowait } => resubmit::run(&hub(Login::Profile)?, id, nowait).await,
         Command::Builds {
             package,
             state,
             limit,
         } => builds::run(&hub(Login::Never)?, &package, state.as_deref(), limit).await,
-        Command::Task { id } => task::run(&hub(Login::Never)?, id).await,
+        Command::Taskinfo { id } => taskinfo::run(&hub(Login::Never)?, id).await,
         Command::Estimate { target } => estimate::run(&hub(Login::Never)?, &target).await,
         Command::Channel { channel } => channel::run(&hub(Login::Never)?, &channel).await,
         Command::Web { url } => web::run(&hub(Login::Never)?, &url).await,

@@ -15,8 +15,8 @@ pub(crate) async fn run(ctx: &Ctx, url: &str) -> Result<(), Failure> {
         )));
     };
     match object {
-        WebObject::Build(id) => super::build::run(ctx, &id.to_string()).await,
-        WebObject::Task(id) => super::task::run(ctx, id).await,
+        WebObject::Build(id) => super::buildinfo::run(ctx, &id.to_string()).await,
+        WebObject::Task(id) => super::taskinfo::run(ctx, id).await,
         WebObject::Channel(id) => super::channel::run(ctx, &id.to_string()).await,
         other => {
             let method = other.hub_method();

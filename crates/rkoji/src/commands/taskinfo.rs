@@ -1,4 +1,4 @@
-//! `rkoji task`: one task, its estimate and its descendents.
+//! `rkoji taskinfo` (alias `task`): one task, its estimate and its descendents.
 
 use jiff::Timestamp;
 use koji_client::Task;
