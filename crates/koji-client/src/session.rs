@@ -1,6 +1,7 @@
 //! The session layer (pure state, no I/O): the id, the secret key, the call
 //! number, and how they are sent with each authenticated call
-//! (koji-protocol.md §2.2–2.5). It uses only the request layer: the
+//! (`ClientSession._prepCall` in koji's `koji/__init__.py`, and the hub's
+//! `kojihub/auth.py`). It uses only the request layer: the
 //! credentials of a call go into its [`PreparedCall`]. Logging in and
 //! renewing are the login layer's (`auth/`); the facade runs calls with it.
 //!

@@ -13,7 +13,8 @@
 //! turns verification off.
 //!
 //! OpenSSL rather than rustls because certificate login needs TLS 1.3
-//! post-handshake authentication or TLS 1.2 renegotiation (see DESIGN.md):
+//! post-handshake authentication or TLS 1.2 renegotiation, which rustls
+//! does not offer:
 //! every context offers post-handshake authentication, so that a server may
 //! ask for the client certificate after the handshake, as Koji's Apache does
 //! on `/kojihub/ssllogin`. A [`Connection`](crate::Connection) builds one

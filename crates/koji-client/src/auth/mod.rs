@@ -1,6 +1,7 @@
 //! Logging in to a hub: client certificates ([`ssl`]), Kerberos
 //! ([`gssapi`]) and passwords, the way koji's client does it
-//! (koji-protocol.md §2.1 and §5.2).
+//! (`ClientSession.ssl_login`, `gssapi_login` and `login` in koji's
+//! `koji/__init__.py`).
 //!
 //! | method | request | where |
 //! |---|---|---|
