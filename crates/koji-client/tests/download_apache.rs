@@ -8,6 +8,7 @@
 //! the server and a file whose content was altered are caught and named,
 //! nothing left under their names; a partial download is continued with a
 //! `Range` request that Apache honours.
+#![allow(clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
 
