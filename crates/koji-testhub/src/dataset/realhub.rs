@@ -157,6 +157,10 @@ pub const FILES: &[(&str, &str)] = &[
         include_str!("../../data/realhub/dataset/task_results.json"),
     ),
     (
+        "task_output.json",
+        include_str!("../../data/realhub/dataset/task_output.json"),
+    ),
+    (
         "tasks.json",
         include_str!("../../data/realhub/dataset/tasks.json"),
     ),
