@@ -15,6 +15,10 @@
 //!   (and a TLS STOMP listener on demand), and [`bus`]: the recorded bus
 //!   messages and the real Python publishers, for the message-bus tests of
 //!   koji-client and rkoji;
+//! - [`apache::FileServer`]: Apache serving a directory as a Koji file
+//!   tree (`topurl`) over plain HTTP; [`rpmgen`]: well-formed RPM files of
+//!   any size whose SIGMD5 a hub can describe; [`delay_proxy`]: an HTTP
+//!   proxy adding a fixed delay to every request;
 //! - [`realhub`]: the HTTP exchanges and bus messages recorded from a real
 //!   hub, which the tests of every crate replay.
 //!
@@ -31,12 +35,14 @@ use std::path::Path;
 pub mod apache;
 pub mod backend;
 pub mod bus;
+pub mod delay_proxy;
 pub mod http;
 pub mod kdc;
 pub mod pki;
 mod process;
 pub mod rabbitmq;
 pub mod realhub;
+pub mod rpmgen;
 mod tools;
 
 pub use tools::find_program;

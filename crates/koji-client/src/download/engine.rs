@@ -657,7 +657,9 @@ enum WriteFail {
 }
 
 /// The disk side of one attempt: (re)checks the kept prefix, then writes
-/// and checks every chunk. Runs on a blocking thread.
+/// every chunk while a second thread checks it (hashing a big file costs
+/// about as much as receiving and writing it; side by side they overlap).
+/// Runs on a blocking thread.
 fn write_part(
     part: &Path,
     append: bool,
@@ -681,18 +683,49 @@ fn write_part(
     } else {
         std::fs::File::create(part).map_err(WriteFail::Io)?
     };
-    let mut out = std::io::BufWriter::with_capacity(WRITE_BUFFER, &mut file);
-    while let Some(chunk) = rx.blocking_recv() {
-        if let Err(e) = verifier.update(&chunk) {
-            // Keep nothing that is known to be wrong.
-            drop(out);
-            let _ = file.set_len(0);
-            return Err(WriteFail::Verify(e));
+    let (check_tx, check_rx) = std::sync::mpsc::sync_channel::<Bytes>(QUEUE);
+    let (written, checked) = std::thread::scope(|scope| {
+        let checker = scope.spawn(move || {
+            for chunk in check_rx {
+                // Dropping the receiver on error stops the writer.
+                verifier.update(&chunk)?;
+            }
+            Ok::<_, VerifyError>(verifier)
+        });
+        let mut out = std::io::BufWriter::with_capacity(WRITE_BUFFER, &mut file);
+        let mut written = Ok(());
+        while let Some(chunk) = rx.blocking_recv() {
+            if check_tx.send(chunk.clone()).is_err() {
+                break;
+            }
+            if let Err(e) = out.write_all(&chunk) {
+                written = Err(e);
+                break;
+            }
         }
-        out.write_all(&chunk).map_err(WriteFail::Io)?;
+        if written.is_ok() {
+            written = out.flush();
+        }
+        drop(out);
+        drop(check_tx);
+        (written, checker.join())
+    });
+    let Ok(checked) = checked else {
+        return Err(WriteFail::Io(std::io::Error::other(
+            "the thread checking the download stopped",
+        )));
+    };
+    match checked {
+        Err(e) => {
+            // Keep nothing that is known to be wrong.
+            let _ = file.set_len(0);
+            Err(WriteFail::Verify(e))
+        }
+        Ok(verifier) => {
+            written.map_err(WriteFail::Io)?;
+            Ok(verifier)
+        }
     }
-    out.flush().map_err(WriteFail::Io)?;
-    Ok(verifier)
 }
 
 /// Checks a whole file on disk against `expected`.

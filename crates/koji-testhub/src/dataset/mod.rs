@@ -98,6 +98,13 @@ pub struct Dataset {
     pub(crate) full_inheritance_reverse: HashMap<i64, Vec<Value>>,
     pub(crate) build_rpms: HashMap<i64, Vec<Value>>,
     pub(crate) build_archives: HashMap<i64, Vec<Value>>,
+    /// `listTaskOutput(id, all_volumes=True)` per task id: file name ->
+    /// volumes (optional `task_output.json`).
+    pub(crate) task_output: HashMap<i64, Struct>,
+    /// `getBuildLogs` rows per build id (optional `build_logs.json`).
+    pub(crate) build_logs: HashMap<i64, Vec<Value>>,
+    /// `queryRPMSigs` rows per RPM id (optional `rpm_sigs.json`).
+    pub(crate) rpm_sigs: HashMap<i64, Vec<Value>>,
     pub(crate) repos_by_tag: HashMap<String, Value>,
     pub(crate) repo_info: HashMap<i64, Value>,
     pub(crate) all_perms: Vec<Value>,
@@ -665,6 +672,29 @@ impl Dataset {
         self.btypes = File::read(dir, "btypes.json")?.array()?.to_vec();
         let cg = File::read(dir, "content_generators.json")?;
         self.content_generators = cg.object()?.clone();
+        // The file tree's side: optional, a data set without them has no
+        // task output, build logs or signatures.
+        if let Some(f) = File::read_optional(dir, "task_output.json")? {
+            for (k, v) in f.object()? {
+                let files = v
+                    .as_struct()
+                    .ok_or_else(|| f.err(&format!("data[{k:?}]"), "expected an object"))?;
+                self.task_output.insert(key_id(&f, k)?, files.clone());
+            }
+        }
+        for (name, key) in [("build_logs.json", 0), ("rpm_sigs.json", 1)] {
+            if let Some(f) = File::read_optional(dir, name)? {
+                for (k, v) in f.object()? {
+                    let list = value_list(&f, &format!("data[{k:?}]"), v)?;
+                    let id = key_id(&f, k)?;
+                    if key == 0 {
+                        self.build_logs.insert(id, list);
+                    } else {
+                        self.rpm_sigs.insert(id, list);
+                    }
+                }
+            }
+        }
         Ok(())
     }
 }

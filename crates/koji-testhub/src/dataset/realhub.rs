@@ -153,6 +153,10 @@ pub const FILES: &[(&str, &str)] = &[
         include_str!("../../data/realhub/dataset/task_descendents.json"),
     ),
     (
+        "task_output.json",
+        include_str!("../../data/realhub/dataset/task_output.json"),
+    ),
+    (
         "task_results.json",
         include_str!("../../data/realhub/dataset/task_results.json"),
     ),

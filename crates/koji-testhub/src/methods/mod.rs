@@ -4,6 +4,7 @@
 mod auth;
 mod basic;
 mod builds;
+mod files;
 mod hosts;
 mod tags;
 mod tasks;
@@ -335,6 +336,34 @@ pub(crate) static ALL: &[Method] = &[
             &["None", "None"],
         ),
         tasks::list_tasks,
+    ),
+    // the file tree
+    m(
+        "listTaskOutput",
+        sig(
+            "RootExports.listTaskOutput",
+            R,
+            &["taskID", "stat", "all_volumes", "strict"],
+            1,
+            &["False", "False", "False"],
+        ),
+        files::list_task_output,
+    ),
+    m(
+        "getBuildLogs",
+        sig("get_build_logs", F, &["build"], 1, &[]),
+        files::get_build_logs,
+    ),
+    m(
+        "queryRPMSigs",
+        sig(
+            "query_rpm_sigs",
+            F,
+            &["rpm_id", "sigkey", "queryOpts"],
+            0,
+            &["None", "None", "None"],
+        ),
+        files::query_rpm_sigs,
     ),
     // tags and targets
     m(
