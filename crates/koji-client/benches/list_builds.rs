@@ -39,7 +39,7 @@ fn benches(c: &mut Criterion) {
         .enable_all()
         .build()
         .unwrap();
-    let koji = Connection::new(&hub.url()).unwrap();
+    let koji = Connection::new(hub.url()).unwrap();
 
     let send = || async { koji.list_builds().send().await.unwrap() };
     let by_hand = || async {

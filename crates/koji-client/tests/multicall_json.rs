@@ -173,7 +173,7 @@ async fn json_lines(m: koji_client::Multicall) -> Vec<String> {
 #[test]
 fn results_in_call_order_as_serde_json_writes_the_collected_values() {
     let hub = Hub::start(TestHub::builder());
-    let koji = Connection::new(&hub.url()).unwrap();
+    let koji = Connection::new(hub.url()).unwrap();
     let (want, _) = measured(async {
         let mut m = koji.multicall();
         let n = queue(&mut m);
@@ -198,7 +198,10 @@ fn results_in_call_order_as_serde_json_writes_the_collected_values() {
             queue(&mut m);
             json_lines(m).await
         });
-        assert_eq!(got, want, "max_calls {max_calls}, concurrency {concurrency}");
+        assert_eq!(
+            got, want,
+            "max_calls {max_calls}, concurrency {concurrency}"
+        );
         assert_eq!(hub.requests() - before, want.len().div_ceil(max_calls));
     }
 }
@@ -206,7 +209,7 @@ fn results_in_call_order_as_serde_json_writes_the_collected_values() {
 #[test]
 fn calls_that_cannot_be_sent_send_nothing() {
     let hub = Hub::start(TestHub::builder());
-    let koji = Connection::new(&hub.url()).unwrap();
+    let koji = Connection::new(hub.url()).unwrap();
     let mut m = koji.multicall().max_request_size(1000);
     m.push("echo", (1,));
     m.push("echo", ("x".repeat(2000),));
@@ -228,7 +231,7 @@ fn large_answers_stream_in_bounded_memory() {
         tasks: 10,
         ..GenerateOptions::default()
     }));
-    let koji = Connection::new(&hub.url()).unwrap();
+    let koji = Connection::new(hub.url()).unwrap();
     // Control: one listBuilds answer collected costs more than the bound.
     let (one, collected_peak) = measured(async {
         let mut m = koji.multicall();
@@ -277,7 +280,7 @@ fn large_answers_stream_in_bounded_memory() {
 #[test]
 fn a_value_over_the_limit_ends_the_stream_with_an_error() {
     let hub = Hub::start(TestHub::builder());
-    let koji = Connection::new(&hub.url()).unwrap();
+    let koji = Connection::new(hub.url()).unwrap();
     let (items, _) = measured(async {
         let mut m = koji.multicall().max_calls(1);
         m.push("echo", (1,));
@@ -300,8 +303,10 @@ fn a_value_over_the_limit_ends_the_stream_with_an_error() {
     assert!(shown.contains("limit"), "{shown}");
     // The second result may have begun (strings are streamed) but never ends,
     // and the third call has no result.
-    let ends = items.iter().filter(|i| matches!(i, Ok(JsonItem::End))).count();
+    let ends = items
+        .iter()
+        .filter(|i| matches!(i, Ok(JsonItem::End)))
+        .count();
     assert_eq!(ends, 1, "{items:?}");
     assert_eq!(items.iter().filter(|i| i.is_err()).count(), 1);
 }
-

@@ -585,5 +585,8 @@ fn serde_json_style_writes_doubles_as_serde_json_does() {
         JsonTranscoder::transcode(doc.as_bytes(), koji().style(JsonStyle::SerdeJson)).unwrap(),
     );
     assert_eq!(got, serde_json::to_string(&v).unwrap());
-    assert_eq!(got, "[1e+16,0.00001,-0.0,1.5e-7,null,null,0.1,\"Zoë 😀 \\\\ \\t\u{7f}\"]");
+    assert_eq!(
+        got,
+        "[1e+16,0.00001,-0.0,1.5e-7,null,null,0.1,\"Zoë 😀 \\\\ \\t\u{7f}\"]"
+    );
 }

@@ -256,7 +256,11 @@ async fn run_chunk(
     opts: JsonOptions,
     tx: mpsc::Sender<Result<Vec<JsonItem>>>,
 ) -> Connection {
-    tracing::debug!(calls = methods.len(), bytes = body.len(), "sending multicall chunk");
+    tracing::debug!(
+        calls = methods.len(),
+        bytes = body.len(),
+        "sending multicall chunk"
+    );
     let call = PreparedCall::new(METHOD, body);
     let url = conn.server_url().to_owned();
     let mut split = Splitter::new(methods, opts.get_max_value_size(), url);
@@ -402,7 +406,9 @@ impl Splitter {
                     if d == 2 {
                         match (self.inside, b) {
                             (Inside::Result { empty: true }, b']') => {
-                                return Err(malformed("a result entry must hold one value, this one holds 0"));
+                                return Err(malformed(
+                                    "a result entry must hold one value, this one holds 0",
+                                ));
                             }
                             (Inside::Result { .. }, b']') => {
                                 push_piece(items, piece.get(run..i));

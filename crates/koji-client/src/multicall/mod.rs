@@ -115,8 +115,8 @@ use crate::request::{args_to_values, kwargs_to_struct};
 use drive::{Drive, drive};
 use encode::{Encoded, fragment};
 pub use handle::Handle;
-pub use json::{JsonItem, JsonResults, Unsendable};
 use handle::{Slot, TypedSlot};
+pub use json::{JsonItem, JsonResults, Unsendable};
 
 /// Default largest number of calls in one chunk (one `system.multicall`
 /// request): 500, the top of the 100–500 range common koji tools use.

@@ -133,11 +133,13 @@ async fn print_results(ctx: &Ctx, mut results: JsonResults) -> Result<(), Failur
                 out.write_all(b"\n")
             }
             Ok(JsonItem::Fault(e)) => {
-                let line = json!({"fault": {
+                // The lines before it first (stdout is shared).
+                out.flush().map_err(Failure::io)?;
+                ctx.out.json_line(&json!({"fault": {
                     "code": e.fault_code(),
                     "message": e.fault_string(),
-                }});
-                writeln!(out, "{line}")
+                }}))?;
+                Ok(())
             }
             Ok(_) => Ok(()),
             Err(e) => {
