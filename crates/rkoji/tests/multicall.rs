@@ -145,3 +145,25 @@ fn a_call_that_cannot_be_encoded_exits_2_and_sends_nothing() {
     run(env.rkoji(&["multicall"]), Some(input)).fails(2, "stdin line 2");
     assert_eq!(env.hub().request_count(), 0);
 }
+
+/// Large generated answers, over two requests: every line complete, in order.
+#[test]
+fn large_answers_print_whole_lines_in_order() {
+    let env = Env::start_with(
+        koji_testhub::TestHub::builder().generate(koji_testhub::GenerateOptions {
+            builds: 2000,
+            tasks: 10,
+            ..koji_testhub::GenerateOptions::default()
+        }),
+        "authtype = noauth\n",
+    );
+    let input = "{\"method\": \"listBuilds\"}\n{\"method\": \"getBuild\", \"args\": [7]}\n{\"method\": \"listBuilds\"}\n";
+    let out = run(env.rkoji(&["multicall", "--batch", "2"]), Some(input)).ok();
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines.len(), 3);
+    let builds: Value = serde_json::from_str(lines[0]).unwrap();
+    assert_eq!(builds.as_array().unwrap().len(), 2000);
+    assert_eq!(lines[0], lines[2]);
+    let seven: Value = serde_json::from_str(lines[1]).unwrap();
+    assert_eq!(seven["id"], 7);
+}
