@@ -181,7 +181,7 @@ pub use engine::retry::{
 pub use error::{Error, FaultKind, Result};
 pub use koji_xmlrpc::{JsonOptions, JsonStyle};
 pub use koji_xmlrpc::{Struct, Value};
-pub use multicall::{Handle, Multicall};
+pub use multicall::{Handle, JsonItem, JsonResults, Multicall, Unsendable};
 pub use request::{Endpoint, PreparedCall};
 pub use version::HubVersion;
 

@@ -34,6 +34,10 @@ pub enum JsonStyle {
     /// One line, no spaces, non-ASCII characters written as they are (the layout of
     /// `serde_json::to_string`), doubles as in [`Koji`](Self::Koji).
     Compact,
+    /// Exactly what `serde_json::to_string` writes for the answer decoded into a
+    /// [`Value`]: [`Compact`](Self::Compact)'s layout, doubles in serde_json's shortest
+    /// form (`1e+16`, `0.00001`, `-0.0`) and `null` for NaN and the infinities.
+    SerdeJson,
 }
 
 /// Settings of a [`JsonTranscoder`].
@@ -1152,7 +1156,7 @@ impl JsonTranscoder {
                     self.write_str(&name_text, out);
                     out.extend_from_slice(match self.opts.style {
                         JsonStyle::Koji => b": ",
-                        JsonStyle::Compact => b":",
+                        JsonStyle::Compact | JsonStyle::SerdeJson => b":",
                     });
                     Ok(Step::Go(sc.pos))
                 }
@@ -1248,7 +1252,7 @@ impl JsonTranscoder {
             }
             Leaf::Double => {
                 let d = text::parse_double(text).map_err(bad)?;
-                write_json_double(out, d);
+                write_json_double(out, d, self.opts.style);
             }
             Leaf::Nil => {
                 if !text::is_all_ws(text) {
@@ -1289,7 +1293,7 @@ impl JsonTranscoder {
     fn escape(&self, s: &str, out: &mut Vec<u8>) {
         match self.opts.style {
             JsonStyle::Koji => escape_ascii(s, out),
-            JsonStyle::Compact => escape_utf8(s, out),
+            JsonStyle::Compact | JsonStyle::SerdeJson => escape_utf8(s, out),
         }
     }
 }
@@ -1393,9 +1397,16 @@ fn escape_utf8(s: &str, out: &mut Vec<u8>) {
 }
 
 /// A double as Python's `json.dumps` writes it: `repr()`, and `NaN`, `Infinity`,
-/// `-Infinity` for the values JSON has no number for.
-fn write_json_double(out: &mut Vec<u8>, d: f64) {
-    if d.is_nan() {
+/// `-Infinity` for the values JSON has no number for; in [`JsonStyle::SerdeJson`], as
+/// serde_json writes it (the same `zmij` shortest form, `null` if not finite).
+fn write_json_double(out: &mut Vec<u8>, d: f64, style: JsonStyle) {
+    if style == JsonStyle::SerdeJson {
+        if d.is_finite() {
+            out.extend_from_slice(zmij::Buffer::new().format_finite(d).as_bytes());
+        } else {
+            out.extend_from_slice(b"null");
+        }
+    } else if d.is_nan() {
         out.extend_from_slice(b"NaN");
     } else if d.is_infinite() {
         out.extend_from_slice(if d < 0.0 { b"-Infinity" } else { b"Infinity" });
@@ -1430,7 +1441,7 @@ fn write_value(out: &mut Vec<u8>, v: &Value, style: JsonStyle, depth: usize) {
         out.push(b'"');
         match style {
             JsonStyle::Koji => escape_ascii(s, out),
-            JsonStyle::Compact => escape_utf8(s, out),
+            JsonStyle::Compact | JsonStyle::SerdeJson => escape_utf8(s, out),
         }
         out.push(b'"');
     };
@@ -1438,7 +1449,7 @@ fn write_value(out: &mut Vec<u8>, v: &Value, style: JsonStyle, depth: usize) {
         Value::Nil => out.extend_from_slice(b"null"),
         Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
         Value::Int(i) => out.extend_from_slice(i.to_string().as_bytes()),
-        Value::Double(d) => write_json_double(out, *d),
+        Value::Double(d) => write_json_double(out, *d, style),
         Value::String(s) => esc(out, s),
         Value::DateTime(dt) => esc(out, dt.as_str()),
         Value::Base64(bytes) => {
@@ -1469,7 +1480,7 @@ fn write_value(out: &mut Vec<u8>, v: &Value, style: JsonStyle, depth: usize) {
                 esc(out, k);
                 out.extend_from_slice(match style {
                     JsonStyle::Koji => b": ",
-                    JsonStyle::Compact => b":",
+                    JsonStyle::Compact | JsonStyle::SerdeJson => b":",
                 });
                 write_value(out, item, style, depth + 1);
             }

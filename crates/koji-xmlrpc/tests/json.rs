@@ -137,6 +137,10 @@ proptest! {
             let old = serde_json::to_string_pretty(&v).unwrap();
             prop_assert_eq!(value_to_json(&v, JsonStyle::Koji), old);
         }
+        // SerdeJson is, byte for byte, serde_json::to_string of the decoded Value.
+        let got = text(transcode_chunked(&doc, &cuts, koji().style(JsonStyle::SerdeJson)).unwrap());
+        prop_assert_eq!(&got, &serde_json::to_string(&v).unwrap());
+        prop_assert_eq!(value_to_json(&v, JsonStyle::SerdeJson), got);
         // Compact is serde_json's layout (parsed back, the same JSON).
         let compact: serde_json::Value =
             serde_json::from_str(&value_to_json(&v, JsonStyle::Compact).replace("NaN", "null")).unwrap();
@@ -552,4 +556,37 @@ fn depth_is_limited() {
     let e = JsonTranscoder::transcode(&doc, koji().max_depth(10)).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::DepthLimit);
     assert!(JsonTranscoder::transcode(&doc, koji().max_depth(20)).is_ok());
+}
+
+#[test]
+fn serde_json_style_writes_doubles_as_serde_json_does() {
+    let v = Value::Array(vec![
+        Value::Double(1e16),
+        Value::Double(1e-5),
+        Value::Double(-0.0),
+        Value::Double(1.5e-7),
+        Value::Double(f64::NAN),
+        Value::Double(f64::NEG_INFINITY),
+        Value::Double(0.1),
+        "Zoë 😀 \\ \t\u{7f}".into(),
+    ]);
+    // XML-RPC encoders refuse NaN and the infinities; Python's writes them as `nan`, `-inf`.
+    let mut finite = v.clone();
+    if let Value::Array(items) = &mut finite {
+        items[4] = Value::Double(12345.0);
+        items[5] = Value::Double(67890.0);
+    }
+    let doc = String::from_utf8(encode_response(&finite).unwrap())
+        .unwrap()
+        .replace("12345.0<", "nan<")
+        .replace("67890.0<", "-inf<");
+    assert!(doc.contains("nan<") && doc.contains("-inf<"), "{doc}");
+    let got = text(
+        JsonTranscoder::transcode(doc.as_bytes(), koji().style(JsonStyle::SerdeJson)).unwrap(),
+    );
+    assert_eq!(got, serde_json::to_string(&v).unwrap());
+    assert_eq!(
+        got,
+        "[1e+16,0.00001,-0.0,1.5e-7,null,null,0.1,\"Zoë 😀 \\\\ \\t\u{7f}\"]"
+    );
 }

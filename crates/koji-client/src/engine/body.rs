@@ -113,7 +113,7 @@ impl<T: DeserializeOwned + Send> Consume for StreamStart<T> {
         resp: Response<Incoming>,
     ) -> Result<StreamBody<T>> {
         let (parts, body) = resp.into_parts();
-        let reader = BodyReader::new(&parts.headers, body, usize::MAX)?;
+        let reader = BodyReader::streaming(&parts.headers, body)?;
         let mut body = StreamBody {
             reader,
             decoder: ArrayStreamDecoder::new(),
@@ -219,7 +219,7 @@ impl Consume for JsonStart {
         let (parts, body) = resp.into_parts();
         // No limit on the whole answer: it is never held; the transcoder
         // limits each value.
-        let reader = BodyReader::new(&parts.headers, body, usize::MAX)?;
+        let reader = BodyReader::streaming(&parts.headers, body)?;
         let mut body = JsonBody {
             reader,
             json: JsonTranscoder::new(self.0.clone()),

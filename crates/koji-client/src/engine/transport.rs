@@ -578,8 +578,25 @@ pub(crate) struct BodyReader {
 }
 
 impl BodyReader {
-    /// Prepares to read `body`, decoding the `Content-Encoding` in `headers`.
+    /// Prepares to read `body` whole (at most `limit` bytes), decoding the
+    /// `Content-Encoding` in `headers`.
     pub(crate) fn new(headers: &HeaderMap, body: Incoming, limit: usize) -> Result<BodyReader> {
+        Self::open(headers, body, limit, 16 << 20)
+    }
+
+    /// Prepares to read `body` piece by piece (see [`fill`](Self::fill)),
+    /// of any size: the pending buffer starts small instead of at the
+    /// `Content-Length` (each piece is consumed before the next is read).
+    pub(crate) fn streaming(headers: &HeaderMap, body: Incoming) -> Result<BodyReader> {
+        Self::open(headers, body, usize::MAX, 64 << 10)
+    }
+
+    fn open(
+        headers: &HeaderMap,
+        body: Incoming,
+        limit: usize,
+        max_capacity: usize,
+    ) -> Result<BodyReader> {
         let encoding = headers
             .get(header::CONTENT_ENCODING)
             .and_then(|v| v.to_str().ok())
@@ -590,7 +607,7 @@ impl BodyReader {
             .and_then(|s| s.parse::<usize>().ok())
             .unwrap_or(8192)
             .min(limit)
-            .min(16 << 20);
+            .min(max_capacity);
         let decoder = match encoding.as_deref() {
             None | Some("") | Some("identity") => Decoder::Identity(Vec::with_capacity(capacity)),
             Some("gzip") | Some("x-gzip") => {

@@ -58,7 +58,7 @@ pub(crate) fn decode_chunk(
 
 /// One entry of a multicall answer, decoded as a [`Value`]: the call's
 /// result, or its fault.
-fn split_entry(entry: Value) -> Result<Value> {
+pub(crate) fn split_entry(entry: Value) -> Result<Value> {
     match entry {
         Value::Array(mut items) if items.len() == 1 => Ok(items.pop().unwrap_or(Value::Nil)),
         Value::Array(items) => Err(malformed(format!(

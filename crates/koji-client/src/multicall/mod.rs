@@ -72,6 +72,9 @@
 //! [`push`](Multicall::push) queues a call without a handle, and
 //! [`send_values`](Multicall::send_values) returns their results as
 //! [`Value`]s, in order (txkoji's `results = yield m()`).
+//! [`send_json`](Multicall::send_json) streams every call's result as JSON
+//! instead, in order, as the answers arrive, in bounded memory whatever
+//! their size (what `rkoji multicall` prints).
 //!
 //! # Speed
 //!
@@ -91,6 +94,7 @@ mod drive;
 mod encode;
 mod entry;
 mod handle;
+mod json;
 mod plan;
 
 use std::fmt;
@@ -112,6 +116,7 @@ use drive::{Drive, drive};
 use encode::{Encoded, fragment};
 pub use handle::Handle;
 use handle::{Slot, TypedSlot};
+pub use json::{JsonItem, JsonResults, Unsendable};
 
 /// Default largest number of calls in one chunk (one `system.multicall`
 /// request): 500, the top of the 100–500 range common koji tools use.
@@ -641,13 +646,7 @@ impl Multicall {
 
         let chunks_total = chunks.len();
         let calls_total: usize = chunks.iter().map(|c| c.slots.len()).sum();
-        let lanes: Vec<Connection> = if !self.lanes.is_empty() {
-            std::mem::take(&mut self.lanes)
-        } else if self.conn.is_logged_in() {
-            vec![self.conn.clone()]
-        } else {
-            vec![self.conn.clone(); self.concurrency.min(chunks_total.max(1))]
-        };
+        let lanes = self.lanes_for(chunks_total);
         let span = tracing::debug_span!(
             "koji_multicall",
             calls = self.calls,
@@ -682,6 +681,101 @@ impl Multicall {
         match first_failure {
             Some(e) if self.strict => Err(e),
             _ => Ok(summary),
+        }
+    }
+
+    /// Sends every queued call and streams each call's result as JSON, in
+    /// queue order, as the answers arrive: memory stays bounded whatever the
+    /// size of the answers (no result is held; a single value larger than
+    /// [`JsonOptions::max_value_size`](koji_xmlrpc::JsonOptions::max_value_size)
+    /// ends the stream with an error).
+    ///
+    /// Each result is one line of JSON in `opts`' style
+    /// ([`JsonStyle::SerdeJson`](koji_xmlrpc::JsonStyle::SerdeJson) writes
+    /// exactly what `serde_json::to_string` writes for the result decoded
+    /// into a [`Value`]; the indented [`JsonStyle::Koji`](koji_xmlrpc::JsonStyle::Koji)
+    /// is written as [`Compact`](koji_xmlrpc::JsonStyle::Compact)). A call
+    /// that failed with a hub fault gives [`JsonItem::Fault`]. A chunk whose
+    /// request fails as a whole ends the stream with its error (the results
+    /// before it have been given; a fault of the whole `system.multicall`
+    /// is given as each of its calls' fault, as [`send`](Self::send) does).
+    ///
+    /// Chunks are planned and sent as by [`send`](Self::send) (same lanes,
+    /// concurrency and retries, which apply until a chunk's first result
+    /// has arrived); a chunk sent ahead is read only when its turn comes,
+    /// so it waits mostly in the connection, not in memory. Handles of
+    /// calls queued with [`call`](Self::call) get no result
+    /// ([`Error::is_not_sent`]), and [`strict`](Self::strict) does not
+    /// apply. Fails at once, sending nothing, if a queued call could not be
+    /// encoded or is too big for a request.
+    ///
+    /// ```no_run
+    /// # async fn demo(koji: koji_client::Connection) -> koji_client::Result<()> {
+    /// use std::io::Write;
+    /// use futures_util::StreamExt;
+    /// use koji_client::{JsonItem, JsonOptions, JsonStyle};
+    ///
+    /// let mut m = koji.multicall();
+    /// m.push("listBuilds", ());
+    /// m.push("getBuild", ("no-such-1-1", true));
+    /// let mut results = m
+    ///     .send_json(JsonOptions::new().style(JsonStyle::SerdeJson))
+    ///     .map_err(|u| u.error)?;
+    /// let mut out = std::io::stdout().lock();
+    /// while let Some(item) = results.next().await {
+    ///     match item? {
+    ///         JsonItem::Piece(json) => out.write_all(&json).ok(),
+    ///         JsonItem::End => out.write_all(b"\n").ok(),
+    ///         JsonItem::Fault(e) => writeln!(out, "fault: {e}").ok(),
+    ///         _ => None,
+    ///     };
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn send_json(
+        mut self,
+        opts: koji_xmlrpc::JsonOptions,
+    ) -> std::result::Result<JsonResults, Unsendable> {
+        let queued = std::mem::take(&mut self.queued);
+        let planned = plan::plan(queued, self.max_calls, self.max_request_size);
+        let mut first = self.first_local_failure.take();
+        for (q, e) in planned.too_big {
+            if first.as_ref().is_none_or(|(i, _)| q.index < *i) {
+                let e = e.context(q.slot.method(), self.conn.server_url());
+                first = Some((q.index, e));
+            }
+        }
+        if let Some((index, error)) = first {
+            return Err(Unsendable { index, error });
+        }
+        let chunks: std::collections::VecDeque<json::PendingChunk> = planned
+            .chunks
+            .into_iter()
+            .map(|c| json::PendingChunk {
+                bytes: c.bytes,
+                methods: c.slots.iter().map(|s| s.method().to_owned()).collect(),
+            })
+            .collect();
+        let lanes = self.lanes_for(chunks.len());
+        Ok(json::Driver::new(
+            chunks,
+            lanes,
+            std::mem::take(&mut self.arena),
+            opts,
+            self.progress.take(),
+        )
+        .into_stream())
+    }
+
+    /// The connections that send the chunks: the given lanes, else one
+    /// (logged in) or up to `concurrency` clones of the connection.
+    fn lanes_for(&mut self, chunks: usize) -> Vec<Connection> {
+        if !self.lanes.is_empty() {
+            std::mem::take(&mut self.lanes)
+        } else if self.conn.is_logged_in() {
+            vec![self.conn.clone()]
+        } else {
+            vec![self.conn.clone(); self.concurrency.min(chunks.max(1))]
         }
     }
 

@@ -1,7 +1,10 @@
 //! `rkoji multicall`: JSON lines of calls on stdin, one JSON result per
-//! line on stdout, sent in few round trips.
+//! line on stdout, sent in few round trips and printed as they arrive.
 
-use koji_client::{Struct, Value};
+use std::io::Write as _;
+
+use futures_util::StreamExt as _;
+use koji_client::{JsonItem, JsonOptions, JsonResults, JsonStyle, Struct, Value};
 use serde_json::{Map, json};
 
 use super::common::{Ctx, to_value};
@@ -70,7 +73,8 @@ fn read_calls(input: impl std::io::BufRead) -> Result<Vec<QueuedCall>, Failure> 
 }
 
 /// Reads the calls on stdin, sends them `batch` per request and prints
-/// the results in order.
+/// the results in order, each line as soon as it has arrived (transcoded
+/// piece by piece: memory stays bounded whatever the answers' size).
 pub(crate) async fn run(ctx: &Ctx, batch: usize) -> Result<(), Failure> {
     if batch == 0 {
         return Err(Failure::usage("--batch must be at least 1"));
@@ -96,30 +100,61 @@ pub(crate) async fn run(ctx: &Ctx, batch: usize) -> Result<(), Failure> {
         }
         lines.push(call.line);
     }
-    let results = m.send_values().await;
+    // Each result exactly as serde_json writes it decoded (what this command
+    // printed when it collected the results first).
+    let result = match m.send_json(JsonOptions::new().style(JsonStyle::SerdeJson)) {
+        Ok(results) => print_results(ctx, results).await,
+        Err(u) => {
+            let line = lines.get(u.index).copied().unwrap_or_default();
+            Err(Failure::usage(format!("stdin line {line}: {}", u.error)))
+        }
+    };
     progress.finish_and_clear();
     logout_quietly(ctx).await;
-    let results = results.map_err(|e| ctx.fail(&e))?;
-    // A call that failed other than with a hub fault means its request
-    // failed (or could not be made): fail the whole run, printing nothing.
-    for (line, result) in lines.iter().zip(&results) {
-        if let Err(e) = result {
-            if e.is_encode() {
-                return Err(Failure::usage(format!("stdin line {line}: {e}")));
+    result
+}
+
+/// Writes each result (or `{"fault": {"code": …, "message": …}}`) as one
+/// line of JSON, as it arrives. A chunk that failed as a whole ends the run
+/// with its error, after the lines of the calls before it (a line being
+/// written is ended first).
+async fn print_results(ctx: &Ctx, mut results: JsonResults) -> Result<(), Failure> {
+    let mut out = std::io::BufWriter::with_capacity(64 << 10, std::io::stdout());
+    let mut mid_line = false;
+    let mut failure = None;
+    while let Some(item) = results.next().await {
+        let written = match item {
+            Ok(JsonItem::Piece(json)) => {
+                mid_line = true;
+                out.write_all(&json)
             }
-            if !e.is_fault() {
-                return Err(ctx.fail(e));
+            Ok(JsonItem::End) => {
+                mid_line = false;
+                out.write_all(b"\n")
             }
-        }
+            Ok(JsonItem::Fault(e)) => {
+                // The lines before it first (stdout is shared).
+                out.flush().map_err(Failure::io)?;
+                ctx.out.json_line(&json!({"fault": {
+                    "code": e.fault_code(),
+                    "message": e.fault_string(),
+                }}))?;
+                Ok(())
+            }
+            Ok(_) => Ok(()),
+            Err(e) => {
+                failure = Some(ctx.fail(&e));
+                break;
+            }
+        };
+        written.map_err(Failure::io)?;
     }
-    for result in results {
-        match result {
-            Ok(value) => ctx.out.json_line(&value)?,
-            Err(e) => ctx.out.json_line(&json!({"fault": {
-                "code": e.fault_code(),
-                "message": e.fault_string(),
-            }}))?,
-        }
+    if mid_line {
+        out.write_all(b"\n").map_err(Failure::io)?;
     }
-    Ok(())
+    out.flush().map_err(Failure::io)?;
+    match failure {
+        Some(f) => Err(f),
+        None => Ok(()),
+    }
 }
