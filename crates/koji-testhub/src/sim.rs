@@ -99,6 +99,10 @@ enum Act {
     Open(i64, i64),
     Wait(i64),
     Close(i64, Value),
+    /// Closes a `buildSRPMFromSCM` task with its result.
+    CloseSrpm(i64),
+    /// Closes a `buildArch` task with its result.
+    CloseArch(i64),
     Fail(i64, String),
     NewBuild(Box<Build>),
     EndBuild(i64, i64),
@@ -115,6 +119,47 @@ struct Job {
     root: i64,
     owner: Actor,
     steps: VecDeque<Vec<Act>>,
+    /// Task ids allocated when their task appears: placeholder -> id.
+    ids: BTreeMap<i64, i64>,
+    /// The build's id, once `NewBuild` ran ([`BUILD_REF`] in acts).
+    build: Option<i64>,
+    /// Name, version, release and source of what is built.
+    nvr: (String, String, String),
+    src: String,
+}
+
+/// Stands for the job's build id in acts (allocated when the build appears).
+const BUILD_REF: i64 = -1;
+
+impl Job {
+    fn new(root: i64, owner: &Actor, steps: VecDeque<Vec<Act>>) -> Job {
+        Job {
+            root,
+            owner: owner.clone(),
+            steps,
+            ids: BTreeMap::new(),
+            build: None,
+            nvr: Default::default(),
+            src: String::new(),
+        }
+    }
+
+    /// A real id for a task id or placeholder (placeholders are <= -2).
+    fn id(&self, id: i64) -> i64 {
+        if id < 0 {
+            self.ids.get(&id).copied().unwrap_or(id)
+        } else {
+            id
+        }
+    }
+
+    fn build_id(&self, id: i64) -> Option<i64> {
+        if id == BUILD_REF {
+            self.build
+        } else {
+            Some(id)
+        }
+    }
 }
 
 /// A build tagged by the simulation (or untagged: `active` false).
@@ -410,6 +455,109 @@ impl Live {
         false
     }
 
+    /// Whether a build is in a tag (data-set listings, minus untaggings,
+    /// plus live taggings).
+    pub(crate) fn is_tagged(&self, ds: &Dataset, tag: i64, build: i64) -> bool {
+        let listed = ds
+            .listings
+            .get(&tag)
+            .is_some_and(|l| l.iter().any(|x| x.build_id == build));
+        (listed && !self.untagged.contains(&(tag, build)))
+            || self
+                .tagged
+                .iter()
+                .any(|x| x.tag_id == tag && x.build_id == build)
+    }
+
+    /// Tags a build at once (`tagBuildBypass`), publishing `build.tag`.
+    pub(crate) fn tag_now(
+        &mut self,
+        prefix: &str,
+        tag: &Tag,
+        b: &Build,
+        user: &Actor,
+        force: bool,
+        event: i64,
+    ) {
+        self.untagged.retain(|x| *x != (tag.id, b.id));
+        self.tagged.push(LiveTagging {
+            tag_id: tag.id,
+            build_id: b.id,
+            event,
+        });
+        self.publish_tagging(prefix, false, tag, b, user, force);
+    }
+
+    /// Sets a task's priority (and its descendents' with `recurse`).
+    pub(crate) fn set_priority(&mut self, ds: &Dataset, id: i64, priority: i64, recurse: bool) {
+        if let Some(mut t) = self.task(ds, id) {
+            t.priority = priority;
+            self.tasks.insert(id, t);
+        }
+        if recurse {
+            for c in self.children(ds, id) {
+                self.set_priority(ds, c.id, priority, true);
+            }
+        }
+    }
+
+    /// `createEmptyBuild`: a COMPLETE build without files; publishes
+    /// `build.complete` with `old` null. Returns its id.
+    pub(crate) fn create_empty_build(
+        &mut self,
+        prefix: &str,
+        ds: &Dataset,
+        owner: &Actor,
+        nvr: (&str, &str, &str),
+        epoch: Option<i64>,
+        event: i64,
+    ) -> i64 {
+        let id = self.next_build;
+        self.next_build += 1;
+        let (name, version, release) = nvr;
+        let (ts, time) = now();
+        let package_id = ds
+            .package_by_name
+            .get(name)
+            .and_then(|i| ds.packages.get(*i))
+            .map_or(0, |p| p.id);
+        let b = Build {
+            id,
+            version: version.to_owned(),
+            release: release.to_owned(),
+            epoch,
+            draft: false,
+            state: build_state::COMPLETE,
+            task_id: None,
+            owner_id: owner.id,
+            owner_name: owner.name.clone(),
+            promoter_id: None,
+            promoter_name: None,
+            package_id,
+            package_name: name.to_owned(),
+            nvr: format!("{name}-{version}-{release}"),
+            volume_id: 0,
+            volume_name: "DEFAULT".to_owned(),
+            creation_event_id: event,
+            creation_time: time.clone(),
+            creation_ts: ts,
+            start_time: None,
+            start_ts: None,
+            completion_time: Some(time),
+            completion_ts: Some(ts),
+            promotion_time: None,
+            promotion_ts: None,
+            source: None,
+            extra: Value::Nil,
+            cg_id: None,
+            cg_name: None,
+            btype_info: Value::Struct(Struct::new()),
+        };
+        self.publish_build(prefix, &b, None);
+        self.builds.push(b);
+        id
+    }
+
     /// Whether the builder has nothing left to do.
     pub(crate) fn idle(&self) -> bool {
         self.jobs.is_empty()
@@ -637,11 +785,7 @@ impl Live {
                 root,
                 format!("No such build target: {}", req.target),
             )]);
-            return Job {
-                root,
-                owner: owner.clone(),
-                steps,
-            };
+            return Job::new(root, owner, steps);
         };
         let tag_by = |k: &str| {
             target
@@ -658,9 +802,13 @@ impl Live {
                 .filter(|v| !v.is_empty())
                 .unwrap_or_else(|| vec!["x86_64".to_owned()]),
         };
-        let build_id = self.next_build;
-        self.next_build += 1;
-        let (name, version, release) = nvr_of(&req.src, build_id);
+        let build_id = BUILD_REF;
+        let mut next_ref = -2;
+        let mut placeholder = || {
+            next_ref -= 1;
+            next_ref + 1
+        };
+        let (name, version, release) = nvr_of(&req.src, root);
         let fail = cfg.fail_packages.contains(&name) || cfg.fail_targets.contains(&req.target);
         let prio = req.priority - 1;
         let chan = req.channel_id;
@@ -669,7 +817,7 @@ impl Live {
         let scm = is_scm(&req.src);
         let srpm_name = format!("{name}-{version}-{release}.src.rpm");
         if scm {
-            let id = self.alloc_task();
+            let id = placeholder();
             let t = Live::new_task(
                 id,
                 owner,
@@ -687,17 +835,7 @@ impl Live {
             first.push(Act::Wait(root));
             steps.push_back(first);
             steps.push_back(vec![Act::Open(id, host0)]);
-            let mut res = Struct::new();
-            res.insert("srpm".into(), s(&format!("tasks/{id}/{id}/{srpm_name}")));
-            res.insert(
-                "logs".into(),
-                Value::Array(vec![s(&format!("tasks/{id}/{id}/root-{id}.log"))]),
-            );
-            let mut src = Struct::new();
-            src.insert("source".into(), s(&req.src));
-            src.insert("url".into(), s(&req.src));
-            res.insert("source".into(), Value::Struct(src));
-            steps.push_back(vec![Act::Close(id, Value::Struct(res))]);
+            steps.push_back(vec![Act::CloseSrpm(id)]);
         } else {
             steps.push_back(first);
         }
@@ -752,7 +890,7 @@ impl Live {
         };
         let mut arch_ids = Vec::new();
         for a in &arches {
-            let id = self.alloc_task();
+            let id = placeholder();
             let t = Live::new_task(
                 id,
                 owner,
@@ -790,7 +928,7 @@ impl Live {
             let mut acts: Vec<Act> = arch_ids
                 .iter()
                 .filter(|(id, _)| *id != last)
-                .map(|(id, a)| Act::Close(*id, arch_result(*id, &name, &version, &release, a)))
+                .map(|(id, _)| Act::CloseArch(*id))
                 .collect();
             if last != root {
                 acts.push(Act::Fail(last, text.clone()));
@@ -800,25 +938,19 @@ impl Live {
                 acts.push(Act::EndBuild(build_id, build_state::FAILED));
             }
             steps.push_back(acts);
-            return Job {
-                root,
-                owner: owner.clone(),
-                steps,
-            };
+            let mut job = Job::new(root, owner, steps);
+            job.nvr = (name, version, release);
+            job.src = req.src.clone();
+            return job;
         }
-        steps.push_back(
-            arch_ids
-                .iter()
-                .map(|(id, a)| Act::Close(*id, arch_result(*id, &name, &version, &release, a)))
-                .collect(),
-        );
+        steps.push_back(arch_ids.iter().map(|(id, _)| Act::CloseArch(*id)).collect());
         let mut done = Vec::new();
         if !scratch {
             done.push(Act::EndBuild(build_id, build_state::COMPLETE));
         }
         match dest.filter(|_| !scratch && !skip_tag) {
             Some(tag) => {
-                let id = self.alloc_task();
+                let id = placeholder();
                 let t = Live::new_task(
                     id,
                     owner,
@@ -852,11 +984,10 @@ impl Live {
                 steps.push_back(done);
             }
         }
-        Job {
-            root,
-            owner: owner.clone(),
-            steps,
-        }
+        let mut job = Job::new(root, owner, steps);
+        job.nvr = (name, version, release);
+        job.src = req.src.clone();
+        job
     }
 
     /// Submits a `tagBuild` task (also what `moveBuild` makes).
@@ -897,11 +1028,7 @@ impl Live {
                 Act::Close(root, Value::Nil),
             ],
         ]);
-        self.jobs.push(Job {
-            root,
-            owner: owner.clone(),
-            steps,
-        });
+        self.jobs.push(Job::new(root, owner, steps));
         root
     }
 
@@ -967,11 +1094,7 @@ impl Live {
             vec![Act::Open(root, host)],
             vec![Act::Close(root, Value::Nil)],
         ]);
-        self.jobs.push(Job {
-            root,
-            owner: owner.clone(),
-            steps,
-        });
+        self.jobs.push(Job::new(root, owner, steps));
         root
     }
 
@@ -1036,7 +1159,7 @@ impl Live {
             if let Some(acts) = job.steps.pop_front() {
                 any = true;
                 for act in acts {
-                    self.run(ctx, &job.owner, act);
+                    self.run(ctx, job, act);
                 }
             }
         }
@@ -1047,11 +1170,67 @@ impl Live {
         any
     }
 
-    fn run(&mut self, ctx: &StepCtx<'_>, owner: &Actor, act: Act) {
+    fn run(&mut self, ctx: &StepCtx<'_>, job: &mut Job, act: Act) {
         let prefix = ctx.prefix;
+        let owner = &job.owner.clone();
         match act {
-            Act::Spawn(t) => self.insert_free(prefix, *t),
-            Act::Open(id, host) => self.change(ctx, id, |t| {
+            Act::Spawn(mut t) => {
+                if t.id < 0 {
+                    let id = self.alloc_task();
+                    job.ids.insert(t.id, id);
+                    t.id = id;
+                }
+                // a tagBuild child names the build made earlier in the job
+                if let Value::Array(params) = &mut t.request {
+                    for p in params.iter_mut() {
+                        if *p == Value::Int(BUILD_REF) {
+                            *p = Value::Int(job.build.unwrap_or_default());
+                        }
+                    }
+                }
+                t.request_xml = koji_xmlrpc::encode_request(
+                    &t.method,
+                    match &t.request {
+                        Value::Array(p) => p.as_slice(),
+                        _ => &[],
+                    },
+                )
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+                .unwrap_or_default();
+                self.insert_free(prefix, *t);
+            }
+            Act::CloseSrpm(id) => {
+                let id = job.id(id);
+                let (name, version, release) = &job.nvr;
+                let mut res = Struct::new();
+                res.insert(
+                    "srpm".into(),
+                    s(&format!(
+                        "tasks/{id}/{id}/{name}-{version}-{release}.src.rpm"
+                    )),
+                );
+                res.insert(
+                    "logs".into(),
+                    Value::Array(vec![s(&format!("tasks/{id}/{id}/root-{id}.log"))]),
+                );
+                let mut src = Struct::new();
+                src.insert("source".into(), s(&job.src));
+                src.insert("url".into(), s(&job.src));
+                res.insert("source".into(), Value::Struct(src));
+                self.run(ctx, job, Act::Close(id, Value::Struct(res)));
+            }
+            Act::CloseArch(id) => {
+                let id = job.id(id);
+                let arch = self
+                    .tasks
+                    .get(&id)
+                    .map(|t| t.arch.clone())
+                    .unwrap_or_default();
+                let (name, version, release) = &job.nvr;
+                let res = arch_result(id, name, version, release, &arch);
+                self.run(ctx, job, Act::Close(id, res));
+            }
+            Act::Open(id, host) => self.change(ctx, job.id(id), |t| {
                 let (ts, time) = now();
                 t.state = task_state::OPEN;
                 t.host_id = Some(host);
@@ -1059,11 +1238,11 @@ impl Live {
                 t.start_time = Some(time);
             }),
             Act::Wait(id) => {
-                if let Some(t) = self.tasks.get_mut(&id) {
+                if let Some(t) = self.tasks.get_mut(&job.id(id)) {
                     t.waiting = Some(true);
                 }
             }
-            Act::Close(id, result) => self.change(ctx, id, |t| {
+            Act::Close(id, result) => self.change(ctx, job.id(id), |t| {
                 let (ts, time) = now();
                 t.state = task_state::CLOSED;
                 t.completion_ts = Some(ts);
@@ -1077,7 +1256,7 @@ impl Live {
                     .map(|b| String::from_utf8_lossy(&b).into_owned());
                 t.result = TaskResult::Ok(result);
             }),
-            Act::Fail(id, text) => self.change(ctx, id, |t| {
+            Act::Fail(id, text) => self.change(ctx, job.id(id), |t| {
                 let (ts, time) = now();
                 t.state = task_state::FAILED;
                 t.completion_ts = Some(ts);
@@ -1094,13 +1273,23 @@ impl Live {
                 };
             }),
             Act::NewBuild(mut b) => {
+                b.id = self.next_build;
+                self.next_build += 1;
+                job.build = Some(b.id);
                 b.creation_event_id = ctx.event;
                 let b = *b;
                 self.publish_build(prefix, &b, None);
                 self.builds.push(b);
             }
-            Act::EndBuild(id, state) => self.end_build(prefix, id, state),
+            Act::EndBuild(id, state) => {
+                if let Some(id) = job.build_id(id) {
+                    self.end_build(prefix, id, state);
+                }
+            }
             Act::Tag { build, tag, from } => {
+                let Some(build) = job.build_id(build) else {
+                    return;
+                };
                 let Some(b) = self
                     .builds
                     .iter()

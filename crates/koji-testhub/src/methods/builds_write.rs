@@ -236,3 +236,109 @@ pub(super) fn untag_build(ctx: &mut Ctx<'_>, a: Args) -> HubResult<Out> {
     ctx.commit = true;
     Ok(Out::nil())
 }
+
+fn bypass_args(ctx: &Ctx<'_>, a: &Args) -> HubResult<(Actor, Tag, Build, bool)> {
+    super::users::assert_perm(ctx, "tag")?;
+    let user = actor(ctx)?;
+    let tag = lookup_tag(ctx, a.or("tag", &Value::Nil))?;
+    let b = lookup_build(ctx, a.or("build", &Value::Nil))?;
+    Ok((user, tag, b, a.truthy("force", false)))
+}
+
+pub(super) fn tag_build_bypass(ctx: &mut Ctx<'_>, a: Args) -> HubResult<Out> {
+    let (user, tag, b, force) = bypass_args(ctx, &a)?;
+    if ctx
+        .hub
+        .with_live(|l| l.is_tagged(&ctx.hub.data, tag.id, b.id))
+    {
+        return Err(Exc::tag_error(format!(
+            "build {} already tagged ({})",
+            b.nvr, tag.name
+        )));
+    }
+    let event = ctx.hub.catalog_mut().new_event();
+    let prefix = ctx.hub.cfg.sim.topic_prefix.clone();
+    ctx.hub
+        .with_live(|l| l.tag_now(&prefix, &tag, &b, &user, force, event));
+    ctx.commit = true;
+    Ok(Out::nil())
+}
+
+pub(super) fn untag_build_bypass(ctx: &mut Ctx<'_>, a: Args) -> HubResult<Out> {
+    let (user, tag, b, force) = bypass_args(ctx, &a)?;
+    let ds_listed = ctx
+        .hub
+        .data
+        .listings
+        .get(&tag.id)
+        .is_some_and(|l| l.iter().any(|x| x.build_id == b.id));
+    let prefix = ctx.hub.cfg.sim.topic_prefix.clone();
+    let removed = ctx.hub.with_live(|l| {
+        let removed = l.untag(tag.id, b.id, ds_listed);
+        if removed {
+            l.publish_tagging(&prefix, true, &tag, &b, &user, force);
+        }
+        removed
+    });
+    if !removed {
+        if a.truthy("strict", true) {
+            return Err(Exc::tag_error(format!(
+                "build {} not in tag {}",
+                b.nvr, tag.name
+            )));
+        }
+        return Ok(Out::nil());
+    }
+    ctx.hub.catalog_mut().new_event();
+    ctx.commit = true;
+    Ok(Out::nil())
+}
+
+pub(super) fn create_empty_build(ctx: &mut Ctx<'_>, a: Args) -> HubResult<Out> {
+    super::users::assert_perm(ctx, "admin")?;
+    let mut owner = actor(ctx)?;
+    if let Some(o) = a.opt("owner").filter(|v| !v.is_nil()) {
+        let cat = ctx.hub.catalog();
+        let u = super::users::find_user(&cat, o, false)?
+            .ok_or_else(|| Exc::generic(format!("No such user: {}", py::str_of(o))))?;
+        owner.id = u.id;
+        owner.name = u.name.clone();
+    }
+    if a.truthy("draft", false) {
+        return Err(Exc::generic(
+            "koji-testhub does not implement the draft parameter of createEmptyBuild",
+        ));
+    }
+    let part = |k: &str| py::str_of(a.or(k, &Value::Nil));
+    let (name, version, release) = (part("name"), part("version"), part("release"));
+    let nvr = format!("{name}-{version}-{release}");
+    let nvr_value = Value::String(nvr.clone());
+    if let Ok(b) = lookup_build(ctx, &nvr_value) {
+        return Err(Exc::generic(format!(
+            "Build already exists (id={}, state={}): {nvr}",
+            b.id,
+            match b.state {
+                0 => "BUILDING",
+                1 => "COMPLETE",
+                2 => "DELETED",
+                3 => "FAILED",
+                _ => "CANCELED",
+            }
+        )));
+    }
+    let epoch = a.opt("epoch").and_then(super::as_py_int);
+    let event = ctx.hub.catalog_mut().new_event();
+    let prefix = ctx.hub.cfg.sim.topic_prefix.clone();
+    let id = ctx.hub.with_live(|l| {
+        l.create_empty_build(
+            &prefix,
+            &ctx.hub.data,
+            &owner,
+            (&name, &version, &release),
+            epoch,
+            event,
+        )
+    });
+    ctx.commit = true;
+    Ok(Value::Int(id).into())
+}

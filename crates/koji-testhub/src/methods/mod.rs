@@ -796,6 +796,50 @@ pub(crate) static ALL: &[Method] = &[
         tasks_write::cancel_build,
     ),
     m(
+        "tagBuildBypass",
+        sig(
+            "RootExports.tagBuildBypass",
+            R,
+            &["tag", "build", "force", "notify"],
+            2,
+            &["False", "False"],
+        ),
+        builds_write::tag_build_bypass,
+    ),
+    m(
+        "untagBuildBypass",
+        sig(
+            "RootExports.untagBuildBypass",
+            R,
+            &["tag", "build", "strict", "force", "notify"],
+            2,
+            &["True", "False", "False"],
+        ),
+        builds_write::untag_build_bypass,
+    ),
+    m(
+        "createEmptyBuild",
+        sig(
+            "RootExports.createEmptyBuild",
+            R,
+            &["name", "version", "release", "epoch", "owner", "draft"],
+            4,
+            &["None", "False"],
+        ),
+        builds_write::create_empty_build,
+    ),
+    m(
+        "setTaskPriority",
+        sig(
+            "RootExports.setTaskPriority",
+            R,
+            &["task_id", "priority", "recurse"],
+            2,
+            &["True"],
+        ),
+        tasks_write::set_task_priority,
+    ),
+    m(
         "system.listMethods",
         sig("HandlerRegistry.system_listMethods", R, &[], 0, &[]),
         basic::list_methods,

@@ -132,3 +132,21 @@ pub(super) fn cancel_build(ctx: &mut Ctx<'_>, a: Args) -> HubResult<Out> {
     }
     Ok(Value::Bool(true).into())
 }
+
+pub(super) fn set_task_priority(ctx: &mut Ctx<'_>, a: Args) -> HubResult<Out> {
+    assert_perm(ctx, "admin")?;
+    let id = convert_int(a.or("task_id", &Value::Nil))?;
+    let priority = convert_int(a.or("priority", &Value::Nil))?;
+    let t = lookup(ctx, id).ok_or_else(|| Exc::generic("query returned no rows"))?;
+    if matches!(
+        t.state,
+        task_state::CLOSED | task_state::CANCELED | task_state::FAILED
+    ) {
+        return Err(Exc::generic("Finished task's priority can't be updated"));
+    }
+    let recurse = a.truthy("recurse", true);
+    ctx.hub
+        .with_live(|l| l.set_priority(&ctx.hub.data, id, priority, recurse));
+    ctx.commit = true;
+    Ok(Out::nil())
+}
