@@ -51,6 +51,7 @@ impl Exc {
     koji_ctor! {
         generic => 1000, "GenericError";
         auth => 1002, "AuthError";
+        tag_error => 1003, "TagError";
         not_allowed => 1004, "ActionNotAllowed";
         auth_lock => 1006, "AuthLockError";
         auth_expired => 1007, "AuthExpired";

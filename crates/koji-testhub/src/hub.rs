@@ -27,6 +27,7 @@ pub(crate) struct Config {
     pub(crate) proxy_principals: Vec<String>,
     pub(crate) record_requests: bool,
     pub(crate) first_session_id: i64,
+    pub(crate) sim: crate::sim::SimConfig,
 }
 
 impl Default for Config {
@@ -45,6 +46,7 @@ impl Default for Config {
             proxy_principals: Vec::new(),
             record_requests: true,
             first_session_id: 1,
+            sim: crate::sim::SimConfig::default(),
         }
     }
 }
@@ -105,6 +107,10 @@ pub(crate) struct Hub {
     pub(crate) log: Log,
     /// The `work/` tree of uploads.
     pub(crate) uploads: crate::uploads::UploadStore,
+    /// The simulated builder's tasks, builds and messages.
+    live: Mutex<crate::sim::Live>,
+    /// The broker publisher's inbox, when a broker is configured.
+    bus: Mutex<Option<tokio::sync::mpsc::UnboundedSender<crate::sim::Published>>>,
 }
 
 impl Hub {
@@ -119,6 +125,7 @@ impl Hub {
         let sessions =
             SessionStore::new(cfg.first_session_id, cfg.session_lifetime, seed_from_time());
         let log = Log::new(cfg.record_requests);
+        let live = crate::sim::Live::new(&data);
         Hub {
             cfg,
             data,
@@ -127,7 +134,53 @@ impl Hub {
             rules,
             log,
             uploads: crate::uploads::UploadStore::default(),
+            live: Mutex::new(live),
+            bus: Mutex::new(None),
         }
+    }
+
+    /// Starts publishing to the configured broker (needs a tokio runtime).
+    pub(crate) fn start_bus(&self) {
+        if let Some(url) = &self.cfg.sim.broker {
+            *self.bus.lock().unwrap_or_else(|e| e.into_inner()) =
+                Some(crate::bus::spawn(url.clone()));
+        }
+    }
+
+    /// Runs `f` on the live state, then hands the messages it queued to
+    /// the broker publisher (in order).
+    pub(crate) fn with_live<T>(&self, f: impl FnOnce(&mut crate::sim::Live) -> T) -> T {
+        let mut live = self.live.lock().unwrap_or_else(|e| e.into_inner());
+        let out = f(&mut live);
+        let msgs = std::mem::take(&mut live.outbox);
+        if !msgs.is_empty() {
+            let bus = self.bus.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(tx) = bus.as_ref() {
+                for m in msgs {
+                    let _ = tx.send(m);
+                }
+            }
+        }
+        out
+    }
+
+    /// One step of the simulated builder; whether anything happened.
+    pub(crate) fn step_builder(&self) -> bool {
+        if self.with_live(|l| l.idle()) {
+            return false;
+        }
+        let (tags, event) = {
+            let mut cat = self.catalog_mut();
+            let event = cat.new_event();
+            (cat.tags.clone(), event)
+        };
+        let ctx = crate::sim::StepCtx {
+            ds: &self.data,
+            tags: &tags,
+            prefix: &self.cfg.sim.topic_prefix,
+            event,
+        };
+        self.with_live(|l| l.step(&ctx))
     }
 
     /// Read access to the catalog.

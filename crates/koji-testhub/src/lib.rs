@@ -48,6 +48,7 @@
 //! [`TestHubBuilder::password`].
 
 mod args;
+mod bus;
 mod dataset;
 mod dispatch;
 mod error;
@@ -60,6 +61,7 @@ mod query;
 mod record;
 mod server;
 mod session;
+mod sim;
 mod time;
 mod uploads;
 mod wire;
@@ -78,6 +80,7 @@ pub use error::Error;
 pub use inject::{Action, FaultRule, Match};
 pub use record::RequestRecord;
 pub use session::SessionCall;
+pub use sim::{Prop, Published};
 
 /// The name of the test header [`TestHubBuilder::login_header`] enables.
 pub const LOGIN_AS_HEADER: &str = "Koji-Testhub-Login-As";
@@ -257,6 +260,44 @@ impl TestHubBuilder {
         self
     }
 
+    /// The simulated builder's pace: one step (a task opening, closing,
+    /// children appearing, …) every `delay`. `Duration::ZERO` (the default)
+    /// advances only when told ([`RunningHub::step_builder`]), for
+    /// deterministic tests.
+    pub fn builder_step(mut self, delay: Duration) -> Self {
+        self.cfg.sim.step = delay;
+        self
+    }
+
+    /// Builds of this package fail (their last `buildArch` and the `build`
+    /// task fail with koji's `BuildError` text, the build becomes FAILED).
+    pub fn fail_package(mut self, name: &str) -> Self {
+        self.cfg.sim.fail_packages.push(name.to_owned());
+        self
+    }
+
+    /// Builds for this target fail (like [`TestHubBuilder::fail_package`]).
+    pub fn fail_target(mut self, name: &str) -> Self {
+        self.cfg.sim.fail_targets.push(name.to_owned());
+        self
+    }
+
+    /// Publishes the simulated builder's messages to this AMQP 1.0 broker
+    /// (`amqp://user:password@127.0.0.1:PORT`; a path is ignored), as
+    /// koji's protonmsg plugin does. Every message is also kept for
+    /// [`RunningHub::published`], with or without a broker.
+    pub fn broker(mut self, url: &str) -> Self {
+        self.cfg.sim.broker = Some(url.to_owned());
+        self
+    }
+
+    /// The address prefix of published messages (protonmsg's
+    /// `topic_prefix`; default `/topic/koji`, RabbitMQ's topic exchange).
+    pub fn topic_prefix(mut self, prefix: &str) -> Self {
+        self.cfg.sim.topic_prefix = prefix.trim_end_matches('.').to_owned();
+        self
+    }
+
     /// Loads the data and starts serving on a background task of the
     /// current tokio runtime.
     pub async fn start(self) -> Result<RunningHub, Error> {
@@ -288,6 +329,10 @@ impl TestHubBuilder {
             inject::Rules::new(self.rules),
         ));
         let (tx, rx) = watch::channel(false);
+        hub.start_bus();
+        if !hub.cfg.sim.step.is_zero() {
+            tokio::spawn(drive_builder(hub.clone(), rx.clone()));
+        }
         let task = tokio::spawn(server::serve(listener, hub.clone(), rx));
         Ok(RunningHub {
             addr,
@@ -295,6 +340,20 @@ impl TestHubBuilder {
             stop: tx,
             task: Some(task),
         })
+    }
+}
+
+/// Steps the simulated builder every `cfg.sim.step` until the hub stops.
+async fn drive_builder(hub: Arc<hub::Hub>, mut stop: watch::Receiver<bool>) {
+    let delay = hub.cfg.sim.step;
+    loop {
+        tokio::select! {
+            _ = stop.changed() => return,
+            () = tokio::time::sleep(delay) => { hub.step_builder(); }
+        }
+        if *stop.borrow() {
+            return;
+        }
     }
 }
 
@@ -414,6 +473,34 @@ impl RunningHub {
     /// How many times fault rules have fired.
     pub fn faults_fired(&self) -> u64 {
         self.hub.rules.fired()
+    }
+
+    /// Runs one step of the simulated builder: every running task tree
+    /// advances by one change (see [`TestHubBuilder::builder_step`]).
+    /// Returns whether anything changed.
+    pub fn step_builder(&self) -> bool {
+        self.hub.step_builder()
+    }
+
+    /// Steps the simulated builder until every task tree it runs has
+    /// finished (at most 1000 steps); returns the number of steps.
+    pub fn run_builder(&self) -> usize {
+        let mut n = 0;
+        while n < 1000 && self.hub.step_builder() {
+            n += 1;
+        }
+        n
+    }
+
+    /// Whether the simulated builder has nothing left to do.
+    pub fn builder_idle(&self) -> bool {
+        self.hub.with_live(|l| l.idle())
+    }
+
+    /// Every message the hub published (or would have, without a broker),
+    /// in order.
+    pub fn published(&self) -> Vec<Published> {
+        self.hub.with_live(|l| l.published.clone())
     }
 
     /// Stops accepting connections, lets answers in flight finish (at most

@@ -72,6 +72,23 @@ struct Cli {
     /// Do not keep a list of the requests received (counters stay on).
     #[arg(long)]
     no_record: bool,
+    /// The simulated builder's pace: advance running task trees one step
+    /// every N milliseconds (0: never, tasks stay as submitted).
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    builder_step_ms: u64,
+    /// Builds of this package fail in the simulated builder (repeatable).
+    #[arg(long, value_name = "NAME")]
+    fail_package: Vec<String>,
+    /// Builds for this target fail in the simulated builder (repeatable).
+    #[arg(long, value_name = "NAME")]
+    fail_target: Vec<String>,
+    /// Publish task/build/tag messages to this AMQP 1.0 broker
+    /// (amqp://USER:PASSWORD@HOST:PORT), as koji's protonmsg plugin does.
+    #[arg(long, value_name = "URL")]
+    broker: Option<String>,
+    /// Address prefix of published messages (protonmsg's topic_prefix).
+    #[arg(long, value_name = "PREFIX", default_value = "/topic/koji")]
+    topic_prefix: String,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -111,7 +128,18 @@ async fn main() -> ExitCode {
         .max_request_length(cli.max_request_length)
         .session_lifetime(Duration::from_secs(cli.session_lifetime))
         .login_header(cli.login_header)
-        .record_requests(!cli.no_record);
+        .record_requests(!cli.no_record)
+        .builder_step(Duration::from_millis(cli.builder_step_ms))
+        .topic_prefix(&cli.topic_prefix);
+    for p in &cli.fail_package {
+        b = b.fail_package(p);
+    }
+    for t in &cli.fail_target {
+        b = b.fail_target(t);
+    }
+    if let Some(url) = &cli.broker {
+        b = b.broker(url);
+    }
     if let Some(dir) = cli.dataset {
         b = b.dataset_dir(dir);
     }

@@ -124,6 +124,11 @@ pub(crate) fn find_package<'a>(ds: &'a Dataset, info: &Value) -> HubResult<Optio
 
 pub(super) fn get_build(ctx: &mut Ctx<'_>, a: Args) -> HubResult<Out> {
     let info = a.or("buildInfo", &Value::Nil);
+    if let Some(b) = ctx.hub.with_live(|l| l.build(info).cloned()) {
+        let mut buf = Vec::with_capacity(1600);
+        b.info_row().write(&mut buf);
+        return Ok(Out::Encoded(buf));
+    }
     match find_build(&ctx.hub.data, info, a.truthy("strict", false))? {
         Some(b) => {
             let mut buf = Vec::with_capacity(1600);

@@ -4,10 +4,12 @@
 mod auth;
 mod basic;
 mod builds;
+mod builds_write;
 mod files;
 mod hosts;
 mod tags;
 mod tasks;
+mod tasks_write;
 mod uploads;
 mod users;
 mod writes;
@@ -705,6 +707,138 @@ pub(crate) static ALL: &[Method] = &[
         writes::disable_user,
     ),
     // introspection and multicall
+    // build submission, tagging and task control (the simulated builder)
+    m(
+        "build",
+        sig(
+            "RootExports.build",
+            R,
+            &["src", "target", "opts", "priority", "channel"],
+            2,
+            &["None", "None", "None"],
+        ),
+        builds_write::build,
+    ),
+    m(
+        "tagBuild",
+        sig(
+            "RootExports.tagBuild",
+            R,
+            &["tag", "build", "force", "fromtag"],
+            2,
+            &["False", "None"],
+        ),
+        builds_write::tag_build,
+    ),
+    m(
+        "moveBuild",
+        sig(
+            "RootExports.moveBuild",
+            R,
+            &["tag1", "tag2", "build", "force"],
+            3,
+            &["False"],
+        ),
+        builds_write::move_build,
+    ),
+    m(
+        "untagBuild",
+        sig(
+            "RootExports.untagBuild",
+            R,
+            &["tag", "build", "strict", "force"],
+            2,
+            &["True", "False"],
+        ),
+        builds_write::untag_build,
+    ),
+    m(
+        "cancelTask",
+        sig(
+            "RootExports.cancelTask",
+            R,
+            &["task_id", "recurse"],
+            1,
+            &["True"],
+        ),
+        tasks_write::cancel_task,
+    ),
+    m(
+        "cancelTaskFull",
+        sig(
+            "RootExports.cancelTaskFull",
+            R,
+            &["task_id", "strict"],
+            1,
+            &["True"],
+        ),
+        tasks_write::cancel_task_full,
+    ),
+    m(
+        "cancelTaskChildren",
+        sig("RootExports.cancelTaskChildren", R, &["task_id"], 1, &[]),
+        tasks_write::cancel_task_children,
+    ),
+    m(
+        "resubmitTask",
+        sig("RootExports.resubmitTask", R, &["taskID"], 1, &[]),
+        tasks_write::resubmit_task,
+    ),
+    m(
+        "cancelBuild",
+        sig(
+            "RootExports.cancelBuild",
+            R,
+            &["buildID", "strict"],
+            1,
+            &["False"],
+        ),
+        tasks_write::cancel_build,
+    ),
+    m(
+        "tagBuildBypass",
+        sig(
+            "RootExports.tagBuildBypass",
+            R,
+            &["tag", "build", "force", "notify"],
+            2,
+            &["False", "False"],
+        ),
+        builds_write::tag_build_bypass,
+    ),
+    m(
+        "untagBuildBypass",
+        sig(
+            "RootExports.untagBuildBypass",
+            R,
+            &["tag", "build", "strict", "force", "notify"],
+            2,
+            &["True", "False", "False"],
+        ),
+        builds_write::untag_build_bypass,
+    ),
+    m(
+        "createEmptyBuild",
+        sig(
+            "RootExports.createEmptyBuild",
+            R,
+            &["name", "version", "release", "epoch", "owner", "draft"],
+            4,
+            &["None", "False"],
+        ),
+        builds_write::create_empty_build,
+    ),
+    m(
+        "setTaskPriority",
+        sig(
+            "RootExports.setTaskPriority",
+            R,
+            &["task_id", "priority", "recurse"],
+            2,
+            &["True"],
+        ),
+        tasks_write::set_task_priority,
+    ),
     m(
         "system.listMethods",
         sig("HandlerRegistry.system_listMethods", R, &[], 0, &[]),

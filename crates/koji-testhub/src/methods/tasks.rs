@@ -4,7 +4,6 @@ use koji_xmlrpc::{Struct, Value};
 
 use super::{convert_int, time_arg};
 use crate::args::Args;
-use crate::dataset::Dataset;
 use crate::dataset::model::{Task, TaskResult, task_state};
 use crate::dispatch::Ctx;
 use crate::fault::{Exc, HubResult};
@@ -39,8 +38,14 @@ const LIST_TASK_ALIASES: &[&str] = &[
     "weight",
 ];
 
-fn task(ds: &Dataset, id: i64) -> Option<&Task> {
-    ds.task_by_id.get(&id).and_then(|i| ds.tasks.get(*i))
+/// A task by id: the simulated builder's live tasks first, then the data set.
+fn task(ctx: &Ctx<'_>, id: i64) -> Option<Task> {
+    ctx.hub.with_live(|l| l.task(&ctx.hub.data, id))
+}
+
+/// The children of a task (live ones included), by id.
+fn children_of(ctx: &Ctx<'_>, id: i64) -> Vec<Task> {
+    ctx.hub.with_live(|l| l.children(&ctx.hub.data, id))
 }
 
 fn encode_row(row: &Row<'_>) -> Vec<u8> {
@@ -50,12 +55,11 @@ fn encode_row(row: &Row<'_>) -> Vec<u8> {
 }
 
 pub(super) fn get_task_info(ctx: &mut Ctx<'_>, a: Args) -> HubResult<Out> {
-    let ds = &ctx.hub.data;
     let request = a.truthy("request", false);
     let strict = a.truthy("strict", false);
     let one = |v: &Value| -> HubResult<Out> {
         let id = convert_int(v)?;
-        match task(ds, id) {
+        match task(ctx, id) {
             Some(t) => Ok(Out::Encoded(encode_row(&t.info_row(request)))),
             None if strict => Err(Exc::generic("query returned no rows")),
             None => Ok(Out::nil()),
@@ -67,29 +71,21 @@ pub(super) fn get_task_info(ctx: &mut Ctx<'_>, a: Args) -> HubResult<Out> {
     }
 }
 
-fn children_of<'a>(ds: &'a Dataset, id: i64) -> impl Iterator<Item = &'a Task> + 'a {
-    ds.children
-        .get(&id)
-        .into_iter()
-        .flatten()
-        .filter_map(move |i| ds.tasks.get(*i))
-}
-
 pub(super) fn get_task_children(ctx: &mut Ctx<'_>, a: Args) -> HubResult<Out> {
-    let ds = &ctx.hub.data;
     let id = convert_int(a.or("task_id", &Value::Nil))?;
-    if a.truthy("strict", false) && task(ds, id).is_none() {
+    if a.truthy("strict", false) && task(ctx, id).is_none() {
         return Err(Exc::generic("query returned no rows"));
     }
     let request = a.truthy("request", false);
-    let rows: Vec<Row<'_>> = children_of(ds, id).map(|t| t.child_row(request)).collect();
+    let kids = children_of(ctx, id);
+    let rows: Vec<Row<'_>> = kids.iter().map(|t| t.child_row(request)).collect();
     Ok(Out::Encoded(crate::query::encode_rows(&rows, false)))
 }
 
 pub(super) fn get_task_descendents(ctx: &mut Ctx<'_>, a: Args) -> HubResult<Out> {
-    let ds = &ctx.hub.data;
     let id = convert_int(a.or("task_id", &Value::Nil))?;
     let request = a.truthy("request", false);
+    let limit = ctx.hub.data.tasks.len() + ctx.hub.with_live(|l| l.tasks.len());
     let mut buf = Vec::with_capacity(4096);
     buf.extend_from_slice(b"<value><struct>\n");
     // pre-order walk, children sorted by id (get_task_descendents)
@@ -97,10 +93,10 @@ pub(super) fn get_task_descendents(ctx: &mut Ctx<'_>, a: Args) -> HubResult<Out>
     let mut guard = 0usize;
     while let Some(tid) = stack.pop() {
         guard += 1;
-        if guard > ds.tasks.len() + 1 {
+        if guard > limit + 1 {
             break; // a cycle in the data: stop rather than loop
         }
-        let mut kids: Vec<&Task> = children_of(ds, tid).collect();
+        let mut kids: Vec<Task> = children_of(ctx, tid);
         kids.sort_by_key(|t| t.id);
         buf.extend_from_slice(b"<member>\n<name>");
         buf.extend_from_slice(tid.to_string().as_bytes());
@@ -117,7 +113,7 @@ pub(super) fn get_task_descendents(ctx: &mut Ctx<'_>, a: Args) -> HubResult<Out>
 
 pub(super) fn get_task_request(ctx: &mut Ctx<'_>, a: Args) -> HubResult<Out> {
     let id = convert_int(a.or("taskId", &Value::Nil))?;
-    match task(&ctx.hub.data, id) {
+    match task(ctx, id) {
         Some(t) => Ok(t.request.clone().into()),
         None => Err(Exc::generic("query returned no rows")),
     }
@@ -125,7 +121,7 @@ pub(super) fn get_task_request(ctx: &mut Ctx<'_>, a: Args) -> HubResult<Out> {
 
 pub(super) fn get_task_result(ctx: &mut Ctx<'_>, a: Args) -> HubResult<Out> {
     let id = convert_int(a.or("taskId", &Value::Nil))?;
-    let Some(t) = task(&ctx.hub.data, id) else {
+    let Some(t) = task(ctx, id) else {
         return Err(Exc::generic("No such task"));
     };
     if t.state == task_state::CANCELED {
