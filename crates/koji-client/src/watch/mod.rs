@@ -47,7 +47,9 @@
 //!         WatchEvent::Seen(t) | WatchEvent::Changed(t) => {
 //!             println!("{} {}: {:?} -> {:?} eta {:?}", t.id, t.label, t.old, t.new, t.eta)
 //!         }
+//!         WatchEvent::Driver(d) => println!("now {:?}: {}", d.driver, d.reason),
 //!         WatchEvent::Done(summary) => println!("all done, success: {}", summary.success()),
+//!         _ => {}
 //!     }
 //! }
 //! # Ok(()) }
