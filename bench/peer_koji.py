@@ -8,9 +8,12 @@ usage:
   peer_koji.py sequential URL N              getBuild(1..N), one after another
   peer_koji.py many URL N                    getBuild(1..N), multicall(batch=500)
   peer_koji.py login URL USER PASSWORD N     password login, N getLoggedInUser
+  peer_koji.py upload URL USER PASSWORD FILE BLOCKSIZE
+                                             password login, uploadWrapper (fastUpload)
 """
 
 import json
+import os
 import sys
 import time
 
@@ -56,6 +59,15 @@ def login(url, user, password, n):
     report("login", started, ok)
 
 
+def upload(url, user, password, path, blocksize):
+    from koji_cli.lib import unique_path
+    session = koji.ClientSession(url, opts={"user": user, "password": password})
+    started = time.perf_counter()
+    session.login()
+    session.uploadWrapper(path, unique_path("bench-upload"), blocksize=blocksize)
+    report("upload", started, os.path.getsize(path))
+
+
 def main():
     cmd, url = sys.argv[1], sys.argv[2]
     rest = sys.argv[3:]
@@ -67,6 +79,8 @@ def main():
         many(url, int(rest[0]))
     elif cmd == "login":
         login(url, rest[0], rest[1], int(rest[2]))
+    elif cmd == "upload":
+        upload(url, rest[0], rest[1], rest[2], int(rest[3]))
     else:
         sys.exit(__doc__)
 

@@ -11,6 +11,10 @@
 //! compare dashboard URL CHANNEL estimate_channel_tasks: every active task of a channel
 //! compare login URL USER PASSWORD N
 //!                               password login, then N getLoggedInUser calls
+//! compare upload URL USER PASSWORD FILE BLOCKSIZE
+//!                               password login, then fastUpload of FILE in
+//!                               BLOCKSIZE chunks (one at a time: the hub
+//!                               refuses overlapping chunks of one file)
 //! ```
 #![allow(missing_docs)]
 
@@ -167,6 +171,32 @@ async fn login(args: &[String]) -> Res<()> {
     Ok(())
 }
 
+async fn upload(args: &[String]) -> Res<()> {
+    let koji = connect(arg(args, 0, "URL")?)?;
+    let user = arg(args, 1, "USER")?;
+    let password = arg(args, 2, "PASSWORD")?;
+    let file = arg(args, 3, "FILE")?;
+    let blocksize = usize::try_from(num(args, 4, "BLOCKSIZE")?).map_err(|e| e.to_string())?;
+    let started = Instant::now();
+    koji.login_password(user, password)
+        .await
+        .map_err(|e| e.to_string())?;
+    let dir = koji_client::upload::unique_path("bench-upload");
+    let done = koji
+        .upload(file, dir)
+        .blocksize(blocksize)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    report(
+        "upload",
+        started,
+        usize::try_from(done.size).unwrap_or(0),
+        "",
+    );
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let rt = match tokio::runtime::Builder::new_multi_thread()
@@ -187,6 +217,7 @@ fn main() -> ExitCode {
         Some("many") => rt.block_on(many(rest)),
         Some("dashboard") => rt.block_on(dashboard(rest)),
         Some("login") => rt.block_on(login(rest)),
+        Some("upload") => rt.block_on(upload(rest)),
         _ => Err(
             "usage: compare decode|stream|sequential|many|dashboard|login … (see the source)"
                 .into(),

@@ -248,19 +248,29 @@ async fn wake_ups_drive_the_polls_and_their_end_falls_back_to_polling() {
     let koji = connect(&server).await;
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<i64>();
     let wake = tokio_stream_from(rx);
+    let mut events = koji
+        .watch_tasks([43])
+        .poll_interval(Duration::from_secs(3600))
+        .reconcile_interval(Duration::from_secs(3600))
+        .wake_on(wake)
+        .stream();
+    // the first poll
+    assert!(matches!(
+        events.next().await.unwrap().unwrap(),
+        WatchEvent::Seen(_)
+    ));
     tx.send(43).unwrap();
-    let summary = tokio::time::timeout(
-        Duration::from_secs(60),
-        koji.watch_tasks([43])
-            .poll_interval(Duration::from_secs(3600))
-            .reconcile_interval(Duration::from_secs(3600))
-            .wake_on(wake)
-            .wait(),
-    )
+    let summary = tokio::time::timeout(Duration::from_secs(60), async {
+        loop {
+            if let WatchEvent::Done(s) = events.next().await.unwrap().unwrap() {
+                break s;
+            }
+        }
+    })
     .await
-    .expect("the wake-up made the watcher poll")
-    .unwrap();
+    .expect("the wake-up made the watcher poll");
     assert!(summary.success());
+    assert_eq!(summary.woken_polls, 1);
     drop(tx);
 
     // the wake stream is gone from the start: plain polling at poll_interval

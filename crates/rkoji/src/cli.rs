@@ -114,6 +114,8 @@ pub(crate) enum Command {
         /// Task ids.
         #[arg(required = true, value_name = "ID")]
         ids: Vec<i64>,
+        #[command(flatten)]
+        bus: crate::commands::watch_task::BusArgs,
     },
     /// Tag builds (one tagBuild task each), then watch the tasks.
     TagBuild {
@@ -324,6 +326,32 @@ mod tests {
         let cli = Cli::try_parse_from(["rkoji", "move-build", "a", "b", "n-1-1", "n-2-1"]).unwrap();
         assert!(matches!(cli.command, Command::MoveBuild { ref nvrs, .. } if nvrs.len() == 2));
         assert!(Cli::try_parse_from(["rkoji", "watch-task"]).is_err());
+        // the bus options of watch-task and build
+        let cli =
+            Cli::try_parse_from(["rkoji", "watch-task", "7", "--broker", "amqp://mq"]).unwrap();
+        match cli.command {
+            Command::WatchTask { ids, bus } => {
+                assert_eq!(ids, [7]);
+                assert_eq!(bus.broker.as_deref(), Some("amqp://mq"));
+                assert!(!bus.no_bus);
+            }
+            other => panic!("{other:?}"),
+        }
+        let cli = Cli::try_parse_from(["rkoji", "build", "t", "x.src.rpm", "--no-bus"]).unwrap();
+        assert!(
+            matches!(cli.command, Command::Build(ref b) if b.bus.no_bus && b.bus.broker.is_none())
+        );
+        assert!(
+            Cli::try_parse_from([
+                "rkoji",
+                "watch-task",
+                "7",
+                "--broker",
+                "amqp://mq",
+                "--no-bus"
+            ])
+            .is_err()
+        );
         let cli = Cli::try_parse_from(["rkoji", "call", "echo", "-1", "--kwarg", "a=1"]).unwrap();
         match cli.command {
             Command::Call {

@@ -110,3 +110,43 @@ fn ctrl_c_stops_watching_and_says_how_to_resume() {
     assert!(stderr.contains("'rkoji watch-task 11 14'"), "{stderr}");
     assert!(stderr.contains("Running Tasks:"), "{stderr}");
 }
+
+#[test]
+fn a_broker_url_that_is_not_one_is_a_usage_error() {
+    let env = Env::start();
+    run(
+        env.rkoji(&["watch-task", "2", "--broker", "bogus://mq.example.com"]),
+        None,
+    )
+    .fails(2, "unknown scheme");
+    // the profile's broker option is checked the same way, and named
+    let env = Env::start_with(
+        koji_testhub::TestHub::builder(),
+        "broker = mq.example.com\n",
+    );
+    run(env.rkoji(&["watch-task", "2"]), None).fails(2, "profile option broker");
+    // --no-bus ignores it
+    run(env.rkoji(&["watch-task", "2", "--no-bus"]), None).ok();
+}
+
+/// A broker that cannot be reached never stops a watch: the hub is polled
+/// and the closed tree ends it as without a broker.
+#[test]
+fn an_unreachable_broker_leaves_the_watch_to_polling() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let env = Env::start_with(
+        koji_testhub::TestHub::builder(),
+        &format!("broker = stomp://127.0.0.1:{port}\n"),
+    );
+    let out = run(env.rkoji(&["--json", "watch-task", "2"]), None)
+        .ok()
+        .stdout;
+    let done: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    assert_eq!(done["event"], "done");
+    assert_eq!(done["success"], true);
+    assert_eq!(done["woken_polls"], 0);
+}

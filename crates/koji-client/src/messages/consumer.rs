@@ -155,6 +155,23 @@ pub struct ConsumerError {
 }
 
 impl ConsumerError {
+    /// A consumer error, for a consumer of your own given to
+    /// [`EventStream::from_parts`] (and for tests). `broker` must not
+    /// contain a password.
+    pub fn new(
+        kind: FatalKind,
+        transport: &'static str,
+        broker: impl Into<String>,
+        detail: impl Into<String>,
+    ) -> Self {
+        ConsumerError {
+            kind,
+            transport,
+            broker: broker.into(),
+            detail: detail.into(),
+        }
+    }
+
     /// What kind of failure it is.
     pub fn kind(&self) -> FatalKind {
         self.kind
@@ -215,6 +232,28 @@ impl EventStream {
     /// ```
     pub fn state(&self) -> watch::Receiver<ConnectionState> {
         self.state.clone()
+    }
+
+    /// An event stream from any source: a consumer of your own, or a
+    /// scripted one in tests. `state` is the receiver of the channel on
+    /// which the source reports its [`ConnectionState`]; the source should
+    /// end after yielding a [`ConsumerError`], as the built-in consumers do.
+    ///
+    /// ```
+    /// use koji_client::messages::{ConnectionState, EventStream};
+    ///
+    /// let (_tx, state) = tokio::sync::watch::channel(ConnectionState::Connected);
+    /// let events = EventStream::from_parts(futures_util::stream::empty(), state);
+    /// assert_eq!(*events.state().borrow(), ConnectionState::Connected);
+    /// ```
+    pub fn from_parts(
+        events: impl Stream<Item = Result<KojiEvent, ConsumerError>> + Send + 'static,
+        state: watch::Receiver<ConnectionState>,
+    ) -> Self {
+        EventStream {
+            inner: Box::pin(events),
+            state,
+        }
     }
 }
 

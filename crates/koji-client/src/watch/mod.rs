@@ -14,14 +14,27 @@
 //! host not seen before (`getHost`), and the average build duration of a
 //! package not seen before (for the estimate).
 //!
-//! Polling runs every `poll_interval` (koji's default: 6 s). With
-//! [`WatchBuilder::wake_on`], a stream of task ids (for example the ids of
-//! `task.state.change` messages from the message bus) triggers a poll at
-//! once; polling then continues at the slow `reconcile_interval` to catch
+//! # Drivers: polling and the message bus
+//!
+//! Polling runs every `poll_interval` (koji's default: 6 s). With a
+//! message bus — [`WatchBuilder::bus`] with a consumer's
+//! [`EventStream`](crate::messages::EventStream), or
+//! [`WatchBuilder::bus_signals`] / [`WatchBuilder::wake_on`] with a stream
+//! of your own — a `task.state.change` message for a watched task (or for a
+//! new child of one), or a build state change of a watched build task,
+//! triggers a poll at once (messages arriving together share one poll);
+//! polling then continues at the slow `reconcile_interval` to catch
 //! anything a message missed. The messages only say *when* to look: states
 //! always come from the hub, so a lost, duplicated or reordered message can
-//! make the watcher late, never wrong. When the wake stream ends (the broker
-//! went away), the watcher falls back to `poll_interval`.
+//! make the watcher late, never wrong, and messages about other tasks cost
+//! nothing.
+//!
+//! While the consumer is not connected (connecting, connection lost,
+//! reconnecting), after it failed ([`ConsumerError`](crate::messages::ConsumerError))
+//! or when its stream ended, the watcher polls every `poll_interval`; when
+//! the consumer connects again, it polls once at once (to see what happened
+//! while no message could arrive) and goes back to the bus. Each switch is
+//! a [`WatchEvent::Driver`] event saying which driver is active and why.
 //!
 //! ```no_run
 //! # async fn demo(koji: koji_client::Connection) -> koji_client::Result<()> {
@@ -34,7 +47,9 @@
 //!         WatchEvent::Seen(t) | WatchEvent::Changed(t) => {
 //!             println!("{} {}: {:?} -> {:?} eta {:?}", t.id, t.label, t.old, t.new, t.eta)
 //!         }
+//!         WatchEvent::Driver(d) => println!("now {:?}: {}", d.driver, d.reason),
 //!         WatchEvent::Done(summary) => println!("all done, success: {}", summary.success()),
+//!         _ => {}
 //!     }
 //! }
 //! # Ok(()) }
@@ -42,6 +57,10 @@
 
 #[cfg(test)]
 mod tests;
+
+mod bus;
+
+pub use bus::BusSignal;
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::pin::Pin;
@@ -98,8 +117,32 @@ pub enum WatchEvent {
     Seen(TaskUpdate),
     /// A task whose state changed.
     Changed(TaskUpdate),
+    /// The watcher switched drivers: the message bus connected, or was
+    /// lost and polling took over.
+    Driver(DriverChange),
     /// Every watched task has finished. Always the last item.
     Done(WatchSummary),
+}
+
+/// What decides when the watcher polls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WatchDriver {
+    /// Polling every `poll_interval`.
+    Polling,
+    /// Messages from the bus, with a reconciling poll every
+    /// `reconcile_interval`.
+    Bus,
+}
+
+/// A switch of drivers; see [`WatchEvent::Driver`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DriverChange {
+    /// The driver now active.
+    pub driver: WatchDriver,
+    /// Why: `connected to the message bus`, or what happened to the bus.
+    pub reason: String,
 }
 
 /// How a finished task ended.
@@ -126,6 +169,8 @@ pub struct WatchSummary {
     pub unsuccessful: Vec<FinishedTask>,
     /// Polls made (hub round trips for states).
     pub polls: u64,
+    /// Of those, the polls a bus message triggered.
+    pub woken_polls: u64,
     /// All requests sent to the hub by the watcher.
     pub requests: u64,
 }
@@ -146,8 +191,11 @@ pub struct WatchBuilder {
     poll_interval: Duration,
     reconcile_interval: Duration,
     estimates: bool,
-    wake: Option<Pin<Box<dyn Stream<Item = i64> + Send>>>,
+    bus: Option<SignalStream>,
+    bus_up: bool,
 }
+
+type SignalStream = Pin<Box<dyn Stream<Item = BusSignal> + Send>>;
 
 impl std::fmt::Debug for WatchBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -156,7 +204,7 @@ impl std::fmt::Debug for WatchBuilder {
             .field("poll_interval", &self.poll_interval)
             .field("reconcile_interval", &self.reconcile_interval)
             .field("estimates", &self.estimates)
-            .field("wake", &self.wake.is_some())
+            .field("bus", &self.bus.is_some())
             .finish()
     }
 }
@@ -171,7 +219,8 @@ impl Connection {
             poll_interval: DEFAULT_POLL_INTERVAL,
             reconcile_interval: DEFAULT_RECONCILE_INTERVAL,
             estimates: true,
-            wake: None,
+            bus: None,
+            bus_up: false,
         }
     }
 }
@@ -183,7 +232,8 @@ impl WatchBuilder {
         self
     }
 
-    /// Time between reconciling polls while a wake stream is live.
+    /// Time between reconciling polls while the bus driver is active
+    /// (default 60 s).
     pub fn reconcile_interval(mut self, every: Duration) -> Self {
         self.reconcile_interval = every;
         self
@@ -196,12 +246,45 @@ impl WatchBuilder {
         self
     }
 
-    /// Polls as soon as an item arrives (a task id; ids outside the watched
-    /// trees are ignored, except as children of watched tasks), and only
-    /// every `reconcile_interval` otherwise. See the module docs.
+    /// Polls as soon as an item arrives (a task id; finished tasks are
+    /// ignored, and unknown ids are taken as possible new children), and
+    /// only every `reconcile_interval` otherwise. The source counts as
+    /// connected from the start; its end switches to polling. See the
+    /// module docs.
     pub fn wake_on(mut self, ids: impl Stream<Item = i64> + Send + 'static) -> Self {
-        self.wake = Some(Box::pin(ids));
+        self.bus = Some(Box::pin(ids.map(BusSignal::Id)));
+        self.bus_up = true;
         self
+    }
+
+    /// The bus driver from a stream of [`BusSignal`]s: task messages,
+    /// and the connection going up and down. The watcher starts polling at
+    /// `poll_interval` and switches to the bus at the first
+    /// [`BusSignal::Up`]; the stream's end switches back to polling for
+    /// good. [`WatchBuilder::bus`] makes these signals from a consumer.
+    pub fn bus_signals(mut self, signals: impl Stream<Item = BusSignal> + Send + 'static) -> Self {
+        self.bus = Some(Box::pin(signals));
+        self.bus_up = false;
+        self
+    }
+
+    /// The bus driver from a message consumer (`stomp`, `amqp` or `amqp1`
+    /// feature): its task and build state changes trigger polls while it
+    /// is [`Connected`](crate::messages::ConnectionState::Connected);
+    /// otherwise, and after it failed or ended, the watcher polls every
+    /// `poll_interval`. See the module docs.
+    ///
+    /// ```no_run
+    /// # async fn demo(koji: koji_client::Connection) -> koji_client::Result<()> {
+    /// # let events: koji_client::messages::EventStream = todo!();
+    /// // events: from messages::stomp::subscribe, amqp or amqp1
+    /// let summary = koji.watch_tasks([43]).bus(events).wait().await?;
+    /// assert!(summary.success());
+    /// # Ok(()) }
+    /// ```
+    #[cfg(any(feature = "stomp", feature = "amqp", feature = "amqp1"))]
+    pub fn bus(self, events: crate::messages::EventStream) -> Self {
+        self.bus_signals(bus::signals(events))
     }
 
     /// The events, ending with [`WatchEvent::Done`]. An error (the hub
@@ -214,7 +297,14 @@ impl WatchBuilder {
             poll_interval: self.poll_interval,
             reconcile_interval: self.reconcile_interval,
             estimates: self.estimates,
-            wake: self.wake,
+            mode: if self.bus.is_some() && self.bus_up {
+                WatchDriver::Bus
+            } else {
+                WatchDriver::Polling
+            },
+            bus: self.bus,
+            next_poll: tokio::time::Instant::now(),
+            woken_polls: 0,
             known: BTreeMap::new(),
             hosts: HashMap::new(),
             averages: HashMap::new(),
@@ -282,7 +372,10 @@ struct Watcher {
     poll_interval: Duration,
     reconcile_interval: Duration,
     estimates: bool,
-    wake: Option<Pin<Box<dyn Stream<Item = i64> + Send>>>,
+    bus: Option<SignalStream>,
+    mode: WatchDriver,
+    next_poll: tokio::time::Instant,
+    woken_polls: u64,
     known: BTreeMap<i64, Known>,
     hosts: HashMap<i64, Option<String>>,
     averages: HashMap<String, Option<SignedDuration>>,
@@ -295,13 +388,27 @@ struct Watcher {
     finished: bool,
 }
 
-/// A message about a task we watch, or a new task (its parent is only in
-/// the message's properties, so any unknown id may be a new child).
-fn is_relevant(known: &BTreeMap<i64, Known>, id: i64) -> bool {
-    match known.get(&id) {
-        Some(k) => !k.state.is_done(),
-        None => true,
+/// A message about an unfinished task we watch, or about a new child of
+/// a task we watch (a bare id with no parent may be one).
+fn is_relevant(known: &BTreeMap<i64, Known>, signal: &BusSignal) -> bool {
+    let (id, parent) = match signal {
+        BusSignal::Task { id, parent } => (*id, Some(*parent)),
+        BusSignal::Id(id) => (*id, None),
+        BusSignal::Up | BusSignal::Down(_) => return false,
+    };
+    match (known.get(&id), parent) {
+        (Some(k), _) => !k.state.is_done(),
+        (None, None) => true,
+        (None, Some(parent)) => parent.is_some_and(|p| known.contains_key(&p)),
     }
+}
+
+/// How a pause ended.
+enum Resume {
+    /// Time to poll.
+    Poll,
+    /// An event to yield first (a driver switch); the pause goes on after.
+    Yield,
 }
 
 /// One poll's view of a tree.
@@ -321,7 +428,13 @@ impl Watcher {
                 return None;
             }
             if self.started {
-                self.pause().await;
+                if let Resume::Yield = self.pause().await {
+                    continue;
+                }
+            } else {
+                // A consumer already connected needs no catching up: the
+                // first poll is about to look.
+                self.drain_ready();
             }
             self.started = true;
             if let Err(e) = self.poll().await {
@@ -331,34 +444,93 @@ impl Watcher {
         }
     }
 
-    /// Waits for the next poll: the interval, or an earlier wake-up.
-    async fn pause(&mut self) {
-        let Some(wake) = self.wake.as_mut() else {
-            tokio::time::sleep(self.poll_interval).await;
-            return;
-        };
-        let sleep = tokio::time::sleep(self.reconcile_interval);
-        tokio::pin!(sleep);
+    /// Waits for the next poll: the active driver's interval, or an
+    /// earlier relevant message; stops early to report a driver switch.
+    async fn pause(&mut self) -> Resume {
         loop {
-            tokio::select! {
-                () = &mut sleep => return,
-                id = wake.next() => match id {
-                    None => {
-                        // The message source is gone: plain polling from now on.
-                        tracing::info!("task messages stopped; polling every {:?}", self.poll_interval);
-                        self.wake = None;
-                        tokio::time::sleep(self.poll_interval).await;
-                        return;
+            let Some(bus) = self.bus.as_mut() else {
+                tokio::time::sleep_until(self.next_poll).await;
+                return Resume::Poll;
+            };
+            let signal = tokio::select! {
+                () = tokio::time::sleep_until(self.next_poll) => return Resume::Poll,
+                signal = bus.next() => signal,
+            };
+            match signal {
+                None => {
+                    self.bus = None;
+                    if self.switch(WatchDriver::Polling, "the message stream ended".into()) {
+                        return Resume::Yield;
                     }
-                    Some(id) if is_relevant(&self.known, id) => {
-                        // Several messages often come together: take them in one poll.
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        return;
+                }
+                Some(BusSignal::Up) => {
+                    if self.switch(WatchDriver::Bus, "connected to the message bus".into()) {
+                        // Messages sent while we were not connected are lost:
+                        // look now.
+                        self.next_poll = tokio::time::Instant::now();
+                        return Resume::Yield;
                     }
-                    Some(_) => {}
-                },
+                }
+                Some(BusSignal::Down(reason)) => {
+                    if self.switch(WatchDriver::Polling, reason) {
+                        return Resume::Yield;
+                    }
+                }
+                Some(signal) if is_relevant(&self.known, &signal) => {
+                    // Several messages often come together: take them in one
+                    // poll.
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    self.drain_ready();
+                    self.woken_polls += 1;
+                    return Resume::Poll;
+                }
+                Some(_) => {}
             }
         }
+    }
+
+    /// Takes the signals already waiting (they are covered by the poll
+    /// about to be made), keeping track of the connection.
+    fn drain_ready(&mut self) {
+        use futures_util::FutureExt;
+        while let Some(bus) = self.bus.as_mut() {
+            match bus.next().now_or_never() {
+                None => return,
+                Some(None) => {
+                    self.bus = None;
+                    self.switch(WatchDriver::Polling, "the message stream ended".into());
+                }
+                Some(Some(BusSignal::Up)) => {
+                    self.switch(WatchDriver::Bus, "connected to the message bus".into());
+                }
+                Some(Some(BusSignal::Down(reason))) => {
+                    self.switch(WatchDriver::Polling, reason);
+                }
+                Some(Some(_)) => {}
+            }
+        }
+    }
+
+    /// Makes `driver` the active one; false when it already was.
+    fn switch(&mut self, driver: WatchDriver, reason: String) -> bool {
+        if self.mode == driver {
+            return false;
+        }
+        self.mode = driver;
+        if driver == WatchDriver::Polling {
+            tracing::info!("{reason}; polling every {:?}", self.poll_interval);
+            self.next_poll = self
+                .next_poll
+                .min(tokio::time::Instant::now() + self.poll_interval);
+        } else {
+            tracing::info!(
+                "{reason}; polling every {:?} to reconcile",
+                self.reconcile_interval
+            );
+        }
+        self.pending
+            .push_back(WatchEvent::Driver(DriverChange { driver, reason }));
+        true
     }
 
     async fn poll(&mut self) -> Result<()> {
@@ -379,6 +551,11 @@ impl Watcher {
         m.send().await?;
         self.polls += 1;
         self.requests += 1;
+        self.next_poll = tokio::time::Instant::now()
+            + match self.mode {
+                WatchDriver::Polling => self.poll_interval,
+                WatchDriver::Bus => self.reconcile_interval,
+            };
         let mut snaps = Vec::new();
         for (root, info, tree) in handles {
             let info = info
@@ -551,6 +728,7 @@ impl Watcher {
                 .map(|(id, k)| finished(*id, k))
                 .collect(),
             polls: self.polls,
+            woken_polls: self.woken_polls,
             requests: self.requests,
         }
     }

@@ -47,6 +47,8 @@ pub(crate) struct BuildArgs {
     /// Wait for a current repo first.
     #[arg(long)]
     pub(crate) wait_repo: bool,
+    #[command(flatten)]
+    pub(crate) bus: super::watch_task::BusArgs,
 }
 
 fn submit_failure(ctx: &Ctx, e: &SubmitError) -> Failure {
@@ -121,5 +123,5 @@ pub(crate) async fn run(ctx: &Ctx, args: &BuildArgs) -> Result<(), Failure> {
     if args.nowait || args.background {
         return Ok(());
     }
-    super::watch_task::watch(ctx, &[done.task_id]).await
+    super::watch_task::watch_with(ctx, &[done.task_id], &args.bus).await
 }

@@ -30,7 +30,7 @@ mod tag_build;
 mod taskinfo;
 mod untag_build;
 pub(crate) mod watch;
-mod watch_task;
+pub(crate) mod watch_task;
 mod web;
 mod whoami;
 
@@ -64,7 +64,7 @@ pub(crate) async fn run(cli: Cli, argv0: Option<OsString>) -> Result<(), Failure
         Command::Multicall { batch } => multicall::run(&hub(Login::Profile)?, batch).await,
         Command::Build(args) => build::run(&hub(Login::Profile)?, &args).await,
         Command::Buildinfo { build } => buildinfo::run(&hub(Login::Never)?, &build).await,
-        Command::WatchTask { ids } => watch_task::run(&hub(Login::Never)?, &ids).await,
+        Command::WatchTask { ids, bus } => watch_task::run(&hub(Login::Never)?, &ids, &bus).await,
         Command::TagBuild {
             tag,
             nvrs,

@@ -23,7 +23,9 @@ use futures_util::{Stream, StreamExt};
 use koji_client::messages::amqp::AmqpConfig;
 use koji_client::messages::amqp1::Amqp1Config;
 use koji_client::messages::stomp::StompConfig;
-use koji_client::messages::{ConsumerError, KojiEvent, NameKind, NameResolver, TlsConfig};
+use koji_client::messages::{
+    ConsumerError, EventStream, KojiEvent, NameKind, NameResolver, TlsConfig,
+};
 use koji_client::{Build, Connection, IdOrName};
 use serde_json::{Map, Value, json};
 
@@ -330,32 +332,83 @@ fn redact(text: &str) -> String {
 type Events = Pin<Box<dyn Stream<Item = Result<KojiEvent, ConsumerError>> + Send>>;
 
 /// The TLS settings: explicit flags first, then the profile's files.
-fn tls_config(args: &WatchArgs, ctx: &Ctx, host: &str) -> TlsConfig {
+pub(crate) fn tls_config(
+    files: &TlsFiles,
+    profile: &koji_client::config::Profile,
+    host: &str,
+) -> TlsConfig {
     let mut tls = TlsConfig::new().server_name(host);
-    let ca = args
+    let ca = files
         .ca
         .clone()
-        .or_else(|| ctx.profile.serverca().map(PathBuf::from));
+        .or_else(|| profile.serverca().map(PathBuf::from));
     if let Some(ca) = ca {
         tls = tls.ca_file(ca);
     }
-    let cert = args
+    let cert = files
         .cert
         .clone()
-        .or_else(|| ctx.profile.cert().map(PathBuf::from));
+        .or_else(|| profile.cert().map(PathBuf::from));
     if let Some(cert) = cert {
         tls = tls.cert_file(cert);
     }
-    if let Some(key) = &args.key {
+    if let Some(key) = &files.key {
         tls = tls.key_file(key);
     }
     tls
 }
 
+/// TLS files given on the command line (each defaults to the profile's).
+#[derive(Debug, Default)]
+pub(crate) struct TlsFiles {
+    pub(crate) cert: Option<PathBuf>,
+    pub(crate) key: Option<PathBuf>,
+    pub(crate) ca: Option<PathBuf>,
+}
+
+/// What to subscribe to, and how.
+#[derive(Debug, Default)]
+pub(crate) struct Subscription {
+    /// Topics; empty for the defaults.
+    pub(crate) topics: Vec<String>,
+    /// A durable queue or subscription.
+    pub(crate) queue: Option<String>,
+    /// TLS files.
+    pub(crate) tls: TlsFiles,
+    /// The AMQP 1.0 container id prefix.
+    pub(crate) client: &'static str,
+}
+
 /// Starts the consumer the broker URL asks for.
 fn open(args: &WatchArgs, ctx: &Ctx, broker: &Broker) -> Result<Events, Failure> {
+    let sub = Subscription {
+        topics: args.topics.clone(),
+        queue: args.queue.clone(),
+        tls: TlsFiles {
+            cert: args.cert.clone(),
+            key: args.key.clone(),
+            ca: args.ca.clone(),
+        },
+        client: "rkoji-watch",
+    };
+    let mut streams = open_streams(&sub, &ctx.profile, broker)?;
+    if streams.len() == 1 {
+        if let Some(one) = streams.pop() {
+            return Ok(Box::pin(one));
+        }
+    }
+    Ok(Box::pin(futures_util::stream::select_all(streams)))
+}
+
+/// Starts the consumers the broker URL asks for: one, except with AMQP
+/// 1.0 and several addresses (one connection each).
+pub(crate) fn open_streams(
+    sub: &Subscription,
+    profile: &koji_client::config::Profile,
+    broker: &Broker,
+) -> Result<Vec<EventStream>, Failure> {
     let setup = |e: String| Failure::usage(format!("cannot watch {}: {e}", broker.shown()));
-    let topics: Vec<String> = if args.topics.is_empty() {
+    let topics: Vec<String> = if sub.topics.is_empty() {
         match broker.scheme {
             Scheme::Amqp | Scheme::Amqps => DEFAULT_AMQP_BINDINGS
                 .iter()
@@ -364,10 +417,13 @@ fn open(args: &WatchArgs, ctx: &Ctx, broker: &Broker) -> Result<Events, Failure>
             _ => vec![DEFAULT_ADDRESS.to_owned()],
         }
     } else {
-        args.topics.clone()
+        sub.topics.clone()
     };
     let host = broker.host();
-    let tls = broker.scheme.tls().then(|| tls_config(args, ctx, &host));
+    let tls = broker
+        .scheme
+        .tls()
+        .then(|| tls_config(&sub.tls, profile, &host));
     match broker.scheme {
         Scheme::Stomp | Scheme::StompTls => {
             let default_port = if broker.scheme.tls() { 61612 } else { 61613 };
@@ -381,7 +437,7 @@ fn open(args: &WatchArgs, ctx: &Ctx, broker: &Broker) -> Result<Events, Failure>
             if let Some(vhost) = broker.vhost() {
                 config = config.vhost(vhost);
             }
-            if let Some(queue) = &args.queue {
+            if let Some(queue) = &sub.queue {
                 config = config.durable(queue);
             }
             for topic in topics {
@@ -389,14 +445,14 @@ fn open(args: &WatchArgs, ctx: &Ctx, broker: &Broker) -> Result<Events, Failure>
             }
             let events = koji_client::messages::stomp::subscribe(config)
                 .map_err(|e| setup(e.to_string()))?;
-            Ok(Box::pin(events))
+            Ok(vec![events])
         }
         Scheme::Amqp | Scheme::Amqps => {
             let mut config = AmqpConfig::new(broker.url.as_str());
             if let Some(tls) = tls {
                 config = config.tls(tls);
             }
-            if let Some(queue) = &args.queue {
+            if let Some(queue) = &sub.queue {
                 config = config.queue(queue);
             }
             for topic in topics {
@@ -404,34 +460,34 @@ fn open(args: &WatchArgs, ctx: &Ctx, broker: &Broker) -> Result<Events, Failure>
             }
             let events =
                 koji_client::messages::amqp::consume(config).map_err(|e| setup(e.to_string()))?;
-            Ok(Box::pin(events))
+            Ok(vec![events])
         }
         Scheme::Amqp1 | Scheme::Amqp1Tls => {
-            if args.queue.is_some() {
+            if sub.queue.is_some() {
                 return Err(Failure::usage(
                     "--queue is for stomp and amqp brokers; with amqp1 name the queue as \
                      the address: --topic /amq/queue/NAME (RabbitMQ) or queue://NAME (ActiveMQ)",
                 ));
             }
             let url = broker.with_scheme(if broker.scheme.tls() { "amqps" } else { "amqp" });
-            let streams = topics
+            topics
                 .into_iter()
                 .enumerate()
                 .map(|(i, address)| {
                     // One connection per address, each with its own
                     // container id (ActiveMQ refuses a second connection
                     // with the same client id).
-                    let mut config = Amqp1Config::new(url.as_str(), address)
-                        .container_id(format!("rkoji-watch-{}-{i}", std::process::id()));
+                    let mut config = Amqp1Config::new(url.as_str(), address).container_id(format!(
+                        "{}-{}-{i}",
+                        sub.client,
+                        std::process::id()
+                    ));
                     if let Some(tls) = &tls {
                         config = config.tls(tls.clone());
                     }
-                    koji_client::messages::amqp1::receive(config)
-                        .map(|s| Box::pin(s) as Events)
-                        .map_err(|e| setup(e.to_string()))
+                    koji_client::messages::amqp1::receive(config).map_err(|e| setup(e.to_string()))
                 })
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(Box::pin(futures_util::stream::select_all(streams)))
+                .collect::<Result<Vec<_>, _>>()
         }
     }
 }

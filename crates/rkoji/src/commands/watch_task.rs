@@ -1,22 +1,68 @@
 //! `rkoji watch-task ID...`: follow task trees to their end, as `koji
 //! watch-task` does, with one hub request per poll and an ETA for open
 //! tasks. Also what `rkoji build` runs after submitting.
+//!
+//! With a broker (`--broker URL`, or the profile's `broker` option, which
+//! koji ignores) the watch follows the message bus: a task message makes
+//! it look at once, and it polls only every [`RECONCILE_INTERVAL`] to
+//! catch what a message missed; while the broker is unreachable it polls
+//! every `poll_interval`, as koji does. `--no-bus` polls only.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use futures_util::StreamExt;
 use koji_client::TaskState;
-use koji_client::watch::{TaskUpdate, WatchEvent, WatchSummary};
+use koji_client::watch::{TaskUpdate, WatchDriver, WatchEvent, WatchSummary};
 use serde_json::json;
 
 use super::common::Ctx;
+use super::watch::{Broker, Subscription, open_streams};
 use crate::failure::{EXIT_FAULT, Failure};
+
+/// How often a bus-driven watch still polls, to reconcile.
+pub(crate) const RECONCILE_INTERVAL: Duration = Duration::from_secs(60);
+
+/// The message-bus options of `watch-task` and `build`.
+#[derive(Debug, Default, Clone, clap::Args)]
+pub(crate) struct BusArgs {
+    /// Follow the message bus at this broker (URL forms as `rkoji watch
+    /// --broker`): a state change shows at once, and the hub is polled only
+    /// to reconcile. Default: the profile's `broker` option.
+    #[arg(long, value_name = "URL", conflicts_with = "no_bus")]
+    pub(crate) broker: Option<String>,
+    /// Poll every poll_interval only, even when the profile names a broker.
+    #[arg(long)]
+    pub(crate) no_bus: bool,
+}
+
+impl BusArgs {
+    /// The broker to follow: `--broker`, else the profile's `broker`
+    /// option; none with `--no-bus`.
+    fn broker(&self, ctx: &Ctx) -> Result<Option<Broker>, Failure> {
+        if self.no_bus {
+            return Ok(None);
+        }
+        if let Some(url) = &self.broker {
+            return Broker::parse(url).map(Some);
+        }
+        match ctx.profile.get("broker").map(str::trim) {
+            None | Some("") => Ok(None),
+            Some(url) => Broker::parse(url).map(Some).map_err(|f| Failure {
+                message: format!(
+                    "profile option broker: {}",
+                    f.message.trim_start_matches("--broker ")
+                ),
+                ..f
+            }),
+        }
+    }
+}
 
 /// Watches `ids` and exits like koji: 0 when every task closed, 1 when one
 /// failed or was canceled, 1 on Ctrl-C (the tasks are left alone).
-pub(crate) async fn run(ctx: &Ctx, ids: &[i64]) -> Result<(), Failure> {
-    watch(ctx, ids).await
+pub(crate) async fn run(ctx: &Ctx, ids: &[i64], bus: &BusArgs) -> Result<(), Failure> {
+    watch_with(ctx, ids, bus).await
 }
 
 /// `free`, `open (builder1)`, `closed`, `FAILED: <text>`, as koji shows them.
@@ -71,7 +117,14 @@ fn event_json(kind: &str, t: &TaskUpdate) -> serde_json::Value {
 }
 
 /// Follows the trees, printing each change; the exit status as koji's.
+/// The bus is used when the profile names a broker.
 pub(crate) async fn watch(ctx: &Ctx, ids: &[i64]) -> Result<(), Failure> {
+    watch_with(ctx, ids, &BusArgs::default()).await
+}
+
+/// [`watch`], with the bus options given.
+pub(crate) async fn watch_with(ctx: &Ctx, ids: &[i64], bus: &BusArgs) -> Result<(), Failure> {
+    let broker = bus.broker(ctx)?;
     // koji: "No such task id: N" and exit 1, before anything is watched.
     let found = ctx
         .koji
@@ -82,11 +135,22 @@ pub(crate) async fn watch(ctx: &Ctx, ids: &[i64]) -> Result<(), Failure> {
         return Err(Failure::not_found(format!("No such task id: {id}")));
     }
     let poll = Duration::from_secs(ctx.profile.poll_interval().as_secs().max(1));
-    let mut events = ctx
+    let mut builder = ctx
         .koji
         .watch_tasks(ids.iter().copied())
         .poll_interval(poll)
-        .stream();
+        .reconcile_interval(RECONCILE_INTERVAL);
+    if let Some(broker) = &broker {
+        let sub = Subscription {
+            client: "rkoji-watch-task",
+            ..Subscription::default()
+        };
+        // the default topics need one consumer
+        if let Some(events) = open_streams(&sub, &ctx.profile, broker)?.pop() {
+            builder = builder.bus(events);
+        }
+    }
+    let mut events = builder.stream();
     if !ctx.out.json {
         ctx.out
             .text("Watching tasks (this may be safely interrupted)...\n")?;
@@ -113,6 +177,23 @@ pub(crate) async fn watch(ctx: &Ctx, ids: &[i64]) -> Result<(), Failure> {
                 }
                 shown.insert(t.id, (t.new.clone(), t.host.clone(), t.label.clone()));
             }
+            WatchEvent::Driver(d) => {
+                if ctx.out.json {
+                    ctx.out.json_line(&json!({
+                        "event": "driver",
+                        "driver": match d.driver {
+                            WatchDriver::Bus => "bus",
+                            _ => "polling",
+                        },
+                        "reason": d.reason,
+                    }))?;
+                } else {
+                    match d.driver {
+                        WatchDriver::Bus => eprintln!("Following the message bus ({})", d.reason),
+                        _ => eprintln!("Polling every {}s ({})", poll.as_secs(), d.reason),
+                    }
+                }
+            }
             WatchEvent::Done(s) => break s,
             _ => {}
         }
@@ -128,6 +209,7 @@ fn finish(ctx: &Ctx, summary: &WatchSummary) -> Result<(), Failure> {
             "roots": summary.roots.iter().map(|t| json!({"id": t.id, "label": t.label, "state": t.state.to_string(), "failure": t.failure})).collect::<Vec<_>>(),
             "unsuccessful": summary.unsuccessful.iter().map(|t| json!({"id": t.id, "label": t.label, "state": t.state.to_string(), "failure": t.failure})).collect::<Vec<_>>(),
             "polls": summary.polls,
+            "woken_polls": summary.woken_polls,
             "requests": summary.requests,
         }))?;
     } else {
