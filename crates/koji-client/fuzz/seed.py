@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Writes seed corpora for the fuzz targets from the recorded bus messages.
+"""Writes seed corpora for the fuzz targets from the recorded bus messages
+and a real RPM.
 
 usage: seed.py [CORPUS_DIR]   (default: corpus/, next to this script)
 
@@ -11,7 +12,12 @@ Reads the recorded messages in crates/koji-testenv/data/realhub/messages
 - corpus/amqp_value/: the AMQP 1.0 transfer payloads (raw_transfer_payload_b64),
   the AMQP-encoded STOMP bodies and the x-amqp-1.0-app-properties headers;
 - corpus/parse/: "topic\\nproperties-json\\nbody" for every protonmsg message
-  and every fedora-messaging example.
+  and every fedora-messaging example;
+- corpus/rpm_signature/: the real RPM in koji-client's test fixtures
+  (hello-1.3-1.fc40.x86_64.rpm, from Fedora 40), whole and cut after its
+  signature header and after its main header's intro, plus the same file
+  with SIGMD5 hidden (only the header digests left) and with a payload
+  byte changed (SIGMD5 no longer matches).
 
 Nothing here is committed: the corpora are generated on demand.
 """
@@ -24,6 +30,10 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
+
+# A real RPM, carried by koji-client's tests.
+RPM = os.path.normpath(
+    os.path.join(HERE, "..", "tests", "fixtures", "files", "hello-1.3-1.fc40.x86_64.rpm"))
 
 # The recorded bus messages, carried by koji-testenv.
 MESSAGES = os.path.normpath(
@@ -51,6 +61,34 @@ def py_str(v):
     if v is False:
         return "False"
     return v if isinstance(v, str) else json.dumps(v)
+
+
+def rpm_seeds():
+    """The fixture RPM and a few variants of it (see the module doc)."""
+    with open(RPM, "rb") as f:
+        rpm = f.read()
+    lead = 96
+
+    def extent(at):
+        il = int.from_bytes(rpm[at + 8:at + 12], "big")
+        dl = int.from_bytes(rpm[at + 12:at + 16], "big")
+        return il, 16 + 16 * il + dl
+
+    il, sig_len = extent(lead)
+    end = lead + sig_len
+    header_start = end + (8 - end % 8) % 8
+    seeds = [rpm, rpm[:header_start], rpm[:header_start + 16]]
+    # SIGMD5 (tag 1004) renamed to an unknown tag: only SHA1/SHA256 remain.
+    no_md5 = bytearray(rpm)
+    for i in range(il):
+        e = lead + 16 + 16 * i
+        if no_md5[e:e + 4] == (1004).to_bytes(4, "big"):
+            no_md5[e:e + 4] = (1999).to_bytes(4, "big")
+    seeds.append(bytes(no_md5))
+    changed = bytearray(rpm)
+    changed[-1] ^= 0xff
+    seeds.append(bytes(changed))
+    return seeds
 
 
 def main():
@@ -95,6 +133,8 @@ def main():
             json.dumps(wire["headers"]).encode(),
             json.dumps(wire["body"]).encode(),
         ]))
+    for data in rpm_seeds():
+        add("rpm_signature", data)
     for target, n in sorted(counts.items()):
         print("%s: %d seeds" % (target, n))
 

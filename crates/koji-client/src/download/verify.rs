@@ -287,7 +287,11 @@ impl RpmState {
         self.head.extend_from_slice(data);
         let sig = match rpmsig::read_signature(&self.head) {
             Ok(sig) => sig,
-            Err(RpmError::Truncated { need }) if need <= rpmsig::MAX_SIGNATURE + 8 => {
+            // The reader refuses signature headers over MAX_SIGNATURE, so it
+            // never asks for more than the lead, MAX_SIGNATURE and padding.
+            Err(RpmError::Truncated { need })
+                if need <= rpmsig::LEAD_SIZE + rpmsig::MAX_SIGNATURE + 8 =>
+            {
                 return Ok(());
             }
             Err(e) => return Err(VerifyError::Rpm(e)),
@@ -442,6 +446,34 @@ mod tests {
             assert!(matches!(bad, Err(VerifyError::Digest { .. })), "{t}");
         }
         assert_eq!(DigestKind::from_checksum_type(9), None);
+    }
+
+    #[test]
+    fn the_largest_signature_header_the_reader_accepts_is_read_when_streamed() {
+        // A lead, then a signature header of (nearly) MAX_SIGNATURE bytes
+        // whose one entry is a SHA256 header digest; the verifier used to
+        // call this "truncated" once the header reached past
+        // MAX_SIGNATURE + 8 bytes from the file's start.
+        let len = rpmsig::MAX_SIGNATURE - 8;
+        let dl = len - 32;
+        let mut file = vec![0u8; rpmsig::LEAD_SIZE];
+        file[..4].copy_from_slice(&[0xed, 0xab, 0xee, 0xdb]);
+        file.extend_from_slice(&[0x8e, 0xad, 0xe8, 0x01, 0, 0, 0, 0]);
+        file.extend_from_slice(&1u32.to_be_bytes());
+        file.extend_from_slice(&(dl as u32).to_be_bytes());
+        for v in [273u32, 6, 0, 1] {
+            file.extend_from_slice(&v.to_be_bytes());
+        }
+        file.extend_from_slice(b"ABC\0");
+        file.resize(rpmsig::LEAD_SIZE + len, 0);
+        file.extend_from_slice(b"main header and payload");
+        let sig = rpmsig::read_signature(&file).unwrap();
+        assert_eq!(sig.header_start, rpmsig::LEAD_SIZE + len);
+        assert_eq!(sig.sha256_header.as_deref(), Some("abc"));
+        for piece in [4096, 1 << 20] {
+            let v = run(rpm(None, Some("sha256:abc")), &file, piece).unwrap();
+            assert_eq!(v.checksum.as_deref(), Some("sha256:abc"));
+        }
     }
 
     #[test]
