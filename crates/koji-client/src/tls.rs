@@ -26,7 +26,9 @@ use openssl::ssl::{SslConnector, SslMethod, SslVerifyMode, SslVersion};
 use openssl::x509::X509;
 use openssl::x509::store::X509StoreBuilder;
 
-use crate::auth::ssl::{ClientIdentity, IdentityError, TlsSetupError, TlsVersion};
+#[cfg(any(test, feature = "stomp", feature = "amqp", feature = "amqp1"))]
+use crate::auth::ssl::IdentityError;
+use crate::auth::ssl::{ClientIdentity, TlsSetupError, TlsVersion};
 use crate::error::{Error, Result};
 
 /// Whom to trust for the server's certificate.
@@ -112,6 +114,9 @@ fn read_ca_file(path: &Path) -> std::result::Result<Vec<X509>, TlsSetupError> {
 /// Loads a client identity: the certificate (and chain) from `cert`, and
 /// the private key from `key`, or from `cert` too when `key` is `None`
 /// (koji's one-file `cert` option). Errors about the key name the key file.
+/// Used by the message-bus consumers (and the tests), so only built with one
+/// of their features.
+#[cfg(any(test, feature = "stomp", feature = "amqp", feature = "amqp1"))]
 pub(crate) fn load_identity(
     cert: &Path,
     key: Option<&Path>,
