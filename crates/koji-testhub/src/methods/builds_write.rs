@@ -209,6 +209,19 @@ pub(super) fn untag_build(ctx: &mut Ctx<'_>, a: Args) -> HubResult<Out> {
     let tag = lookup_tag(ctx, a.or("tag", &Value::Nil))?;
     let b = lookup_build(ctx, a.or("build", &Value::Nil))?;
     assert_tag_access(ctx, &tag, force)?;
+    untag(ctx, &user, &tag, &b, force, strict)
+}
+
+/// Removes `b` from `tag` (both untag calls): publishes the untagging,
+/// or, when the build was not in the tag, refuses if `strict`.
+fn untag(
+    ctx: &mut Ctx<'_>,
+    user: &Actor,
+    tag: &Tag,
+    b: &Build,
+    force: bool,
+    strict: bool,
+) -> HubResult<Out> {
     let ds_listed = ctx
         .hub
         .data
@@ -219,7 +232,7 @@ pub(super) fn untag_build(ctx: &mut Ctx<'_>, a: Args) -> HubResult<Out> {
     let removed = ctx.hub.with_live(|l| {
         let removed = l.untag(tag.id, b.id, ds_listed);
         if removed {
-            l.publish_tagging(&prefix, true, &tag, &b, &user, force);
+            l.publish_tagging(&prefix, true, tag, b, user, force);
         }
         removed
     });
@@ -266,32 +279,7 @@ pub(super) fn tag_build_bypass(ctx: &mut Ctx<'_>, a: Args) -> HubResult<Out> {
 
 pub(super) fn untag_build_bypass(ctx: &mut Ctx<'_>, a: Args) -> HubResult<Out> {
     let (user, tag, b, force) = bypass_args(ctx, &a)?;
-    let ds_listed = ctx
-        .hub
-        .data
-        .listings
-        .get(&tag.id)
-        .is_some_and(|l| l.iter().any(|x| x.build_id == b.id));
-    let prefix = ctx.hub.cfg.sim.topic_prefix.clone();
-    let removed = ctx.hub.with_live(|l| {
-        let removed = l.untag(tag.id, b.id, ds_listed);
-        if removed {
-            l.publish_tagging(&prefix, true, &tag, &b, &user, force);
-        }
-        removed
-    });
-    if !removed {
-        if a.truthy("strict", true) {
-            return Err(Exc::tag_error(format!(
-                "build {} not in tag {}",
-                b.nvr, tag.name
-            )));
-        }
-        return Ok(Out::nil());
-    }
-    ctx.hub.catalog_mut().new_event();
-    ctx.commit = true;
-    Ok(Out::nil())
+    untag(ctx, &user, &tag, &b, force, a.truthy("strict", true))
 }
 
 pub(super) fn create_empty_build(ctx: &mut Ctx<'_>, a: Args) -> HubResult<Out> {
