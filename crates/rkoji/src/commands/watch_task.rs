@@ -209,7 +209,10 @@ pub(crate) async fn watch_with(ctx: &Ctx, ids: &[i64], bus: &BusArgs) -> Result<
                     )?;
                 } else {
                     match d.driver {
-                        WatchDriver::Bus => eprintln!("Following the message bus ({})", d.reason),
+                        WatchDriver::Bus => eprintln!(
+                            "Following the message bus (polling every {}s only to reconcile)",
+                            RECONCILE_INTERVAL.as_secs()
+                        ),
                         _ => eprintln!("Polling every {}s ({})", poll.as_secs(), d.reason),
                     }
                 }
