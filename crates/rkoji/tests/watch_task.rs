@@ -53,6 +53,9 @@ fn json_lines_carry_every_event() {
         .map(|l| l["id"].as_i64().unwrap())
         .collect();
     assert_eq!(seen, [2, 3, 4, 5, 6]);
+    // each event says when it was printed, in order
+    let times: Vec<jiff::Timestamp> = lines.iter().map(|l| support::ts(&l["time"])).collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
     let done = lines.last().unwrap();
     assert_eq!(done["event"], "done");
     assert_eq!(done["success"], true);

@@ -109,8 +109,9 @@ pub(crate) async fn run(ctx: &Ctx, args: &BuildArgs) -> Result<(), Failure> {
         bar.finish_and_clear();
     }
     if ctx.out.json {
-        ctx.out.json_line(
-            &json!({"event": "submitted", "task_id": done.task_id, "source": done.source}),
+        super::watch_task::json_event(
+            ctx,
+            json!({"event": "submitted", "task_id": done.task_id, "source": done.source}),
         )?;
     } else {
         ctx.out.text(&format!(

@@ -100,6 +100,19 @@ fn line(t: &TaskUpdate, old: Option<&(TaskState, Option<String>)>) -> String {
     text
 }
 
+/// Prints one `--json` event with a `time` member: when it was printed
+/// (RFC 3339, UTC, microseconds), so that scripts can tell when a change
+/// was seen.
+pub(crate) fn json_event(ctx: &Ctx, mut event: serde_json::Value) -> Result<(), Failure> {
+    if let Some(map) = event.as_object_mut() {
+        map.insert(
+            "time".into(),
+            json!(format!("{:.6}", jiff::Timestamp::now())),
+        );
+    }
+    ctx.out.json_line(&event)
+}
+
 fn event_json(kind: &str, t: &TaskUpdate) -> serde_json::Value {
     json!({
         "event": kind,
@@ -156,10 +169,14 @@ pub(crate) async fn watch_with(ctx: &Ctx, ids: &[i64], bus: &BusArgs) -> Result<
             .text("Watching tasks (this may be safely interrupted)...\n")?;
     }
     let mut shown: BTreeMap<i64, (TaskState, Option<String>, String)> = BTreeMap::new();
+    // One listener for the whole watch: a Ctrl-C that comes while an
+    // event is being printed is not lost.
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
     let summary: WatchSummary = loop {
         let next = tokio::select! {
             ev = events.next() => ev,
-            _ = tokio::signal::ctrl_c() => {
+            _ = &mut ctrl_c => {
                 return Err(interrupted(&shown));
             }
         };
@@ -171,7 +188,7 @@ pub(crate) async fn watch_with(ctx: &Ctx, ids: &[i64], bus: &BusArgs) -> Result<
                 let before = shown.get(&t.id).map(|(s, h, _)| (s.clone(), h.clone()));
                 if ctx.out.json {
                     let kind = if before.is_none() { "seen" } else { "changed" };
-                    ctx.out.json_line(&event_json(kind, &t))?;
+                    json_event(ctx, event_json(kind, &t))?;
                 } else {
                     ctx.out.text(&format!("{}\n", line(&t, before.as_ref())))?;
                 }
@@ -179,17 +196,23 @@ pub(crate) async fn watch_with(ctx: &Ctx, ids: &[i64], bus: &BusArgs) -> Result<
             }
             WatchEvent::Driver(d) => {
                 if ctx.out.json {
-                    ctx.out.json_line(&json!({
-                        "event": "driver",
-                        "driver": match d.driver {
-                            WatchDriver::Bus => "bus",
-                            _ => "polling",
-                        },
-                        "reason": d.reason,
-                    }))?;
+                    json_event(
+                        ctx,
+                        json!({
+                            "event": "driver",
+                            "driver": match d.driver {
+                                WatchDriver::Bus => "bus",
+                                _ => "polling",
+                            },
+                            "reason": d.reason,
+                        }),
+                    )?;
                 } else {
                     match d.driver {
-                        WatchDriver::Bus => eprintln!("Following the message bus ({})", d.reason),
+                        WatchDriver::Bus => eprintln!(
+                            "Following the message bus (polling every {}s only to reconcile)",
+                            RECONCILE_INTERVAL.as_secs()
+                        ),
                         _ => eprintln!("Polling every {}s ({})", poll.as_secs(), d.reason),
                     }
                 }
@@ -203,15 +226,18 @@ pub(crate) async fn watch_with(ctx: &Ctx, ids: &[i64], bus: &BusArgs) -> Result<
 
 fn finish(ctx: &Ctx, summary: &WatchSummary) -> Result<(), Failure> {
     if ctx.out.json {
-        ctx.out.json_line(&json!({
-            "event": "done",
-            "success": summary.success(),
-            "roots": summary.roots.iter().map(|t| json!({"id": t.id, "label": t.label, "state": t.state.to_string(), "failure": t.failure})).collect::<Vec<_>>(),
-            "unsuccessful": summary.unsuccessful.iter().map(|t| json!({"id": t.id, "label": t.label, "state": t.state.to_string(), "failure": t.failure})).collect::<Vec<_>>(),
-            "polls": summary.polls,
-            "woken_polls": summary.woken_polls,
-            "requests": summary.requests,
-        }))?;
+        json_event(
+            ctx,
+            json!({
+                "event": "done",
+                "success": summary.success(),
+                "roots": summary.roots.iter().map(|t| json!({"id": t.id, "label": t.label, "state": t.state.to_string(), "failure": t.failure})).collect::<Vec<_>>(),
+                "unsuccessful": summary.unsuccessful.iter().map(|t| json!({"id": t.id, "label": t.label, "state": t.state.to_string(), "failure": t.failure})).collect::<Vec<_>>(),
+                "polls": summary.polls,
+                "woken_polls": summary.woken_polls,
+                "requests": summary.requests,
+            }),
+        )?;
     } else {
         let mut text = String::from("\n");
         for t in &summary.roots {
