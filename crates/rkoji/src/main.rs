@@ -6,6 +6,7 @@ mod cli;
 mod commands;
 mod failure;
 mod format;
+mod interrupt;
 mod output;
 
 use std::io::Write as _;

@@ -221,6 +221,7 @@ fn interrupt(env: &Env, args: &[&str], ready: impl Fn(&[String]) -> bool) -> Int
         .status()
         .unwrap();
     assert!(status.success());
+    let _guard = support::kill_if_hung(child.id(), std::time::Duration::from_secs(120));
     lines.extend(stdout.map(Result::unwrap));
     let mut stderr = String::new();
     child

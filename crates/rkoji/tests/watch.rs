@@ -6,6 +6,8 @@
 //! tests that need no broker.
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, MutexGuard, mpsc};
@@ -131,6 +133,7 @@ impl Running {
             .status()
             .unwrap();
         assert!(status.success());
+        let _guard = support::kill_if_hung(self.child.id(), Duration::from_secs(120));
         let status = self.child.wait().unwrap();
         assert_eq!(status.code(), Some(0), "rkoji watch after Ctrl-C: {status}");
     }

@@ -106,6 +106,7 @@ fn ctrl_c_stops_watching_and_says_how_to_resume() {
         .status()
         .unwrap();
     assert!(status.success());
+    let _guard = support::kill_if_hung(child.id(), std::time::Duration::from_secs(120));
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");

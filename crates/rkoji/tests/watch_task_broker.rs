@@ -135,6 +135,7 @@ impl Live {
         while let Ok(line) = self.lines.recv_timeout(WAIT) {
             lines.push(line);
         }
+        let _guard = support::kill_if_hung(self.child.id(), WAIT);
         let status = self.child.wait().unwrap();
         let stderr = self.stderr.take().unwrap().join().unwrap();
         (status.code().unwrap_or(-1), stderr)
@@ -145,6 +146,7 @@ impl Live {
         while let Ok(line) = self.lines.recv_timeout(WAIT) {
             events.push(serde_json::from_str(&line).unwrap());
         }
+        let _guard = support::kill_if_hung(self.child.id(), WAIT);
         let status = self.child.wait().unwrap();
         let stderr = self.stderr.take().unwrap().join().unwrap();
         (status.code().unwrap_or(-1), stderr)

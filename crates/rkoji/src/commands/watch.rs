@@ -31,6 +31,7 @@ use serde_json::{Map, Value, json};
 
 use crate::commands::Ctx;
 use crate::failure::{EXIT_FAULT, Failure};
+use crate::interrupt::Interrupt;
 
 /// Routing keys bound when `--topic` is not given on `amqp://`/`amqps://`:
 /// fedora-messaging's Koji topics (any environment) and what Koji's
@@ -672,6 +673,7 @@ pub(crate) async fn run(ctx: &Ctx, args: &WatchArgs) -> Result<(), Failure> {
     if args.count == Some(0) {
         return Ok(());
     }
+    let mut interrupt = Interrupt::listen();
     let mut events = open(args, ctx, &broker)?;
     tracing::info!(broker = %broker.shown(), "watching (Ctrl-C to stop)");
     let names = HubNames {
@@ -682,12 +684,10 @@ pub(crate) async fn run(ctx: &Ctx, args: &WatchArgs) -> Result<(), Failure> {
     let weburl = ctx.profile.weburl();
     let deadline = args.timeout.map(|t| tokio::time::Instant::now() + t);
     let mut printed: u64 = 0;
-    let ctrl_c = tokio::signal::ctrl_c();
-    tokio::pin!(ctrl_c);
     loop {
         let next = tokio::select! {
             event = events.next() => event,
-            _ = &mut ctrl_c => return Ok(()),
+            () = interrupt.recv() => return Ok(()),
             () = async {
                 match deadline {
                     Some(d) => tokio::time::sleep_until(d).await,

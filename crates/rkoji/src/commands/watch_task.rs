@@ -19,6 +19,7 @@ use serde_json::json;
 use super::common::Ctx;
 use super::watch::{Broker, Subscription, open_streams};
 use crate::failure::{EXIT_FAULT, Failure};
+use crate::interrupt::Interrupt;
 
 /// How often a bus-driven watch still polls, to reconcile.
 pub(crate) const RECONCILE_INTERVAL: Duration = Duration::from_secs(60);
@@ -163,20 +164,19 @@ pub(crate) async fn watch_with(ctx: &Ctx, ids: &[i64], bus: &BusArgs) -> Result<
             builder = builder.bus(events);
         }
     }
+    // Listening before the first line is printed: a Ctrl-C right after it
+    // is never lost.
+    let mut interrupt = Interrupt::listen();
     let mut events = builder.stream();
     if !ctx.out.json {
         ctx.out
             .text("Watching tasks (this may be safely interrupted)...\n")?;
     }
     let mut shown: BTreeMap<i64, (TaskState, Option<String>, String)> = BTreeMap::new();
-    // One listener for the whole watch: a Ctrl-C that comes while an
-    // event is being printed is not lost.
-    let ctrl_c = tokio::signal::ctrl_c();
-    tokio::pin!(ctrl_c);
     let summary: WatchSummary = loop {
         let next = tokio::select! {
             ev = events.next() => ev,
-            _ = &mut ctrl_c => {
+            () = interrupt.recv() => {
                 return Err(interrupted(&shown));
             }
         };

@@ -224,3 +224,30 @@ pub fn from_epoch(secs: &Value) -> jiff::Timestamp {
     let secs = secs.as_f64().unwrap();
     jiff::Timestamp::from_microsecond((secs * 1e6).round() as i64).unwrap()
 }
+
+/// Kills the process `pid` if it is still running `after` from now, unless
+/// the guard is dropped first. A test that waits for rkoji to end (after a
+/// Ctrl-C, or after its last expected line) then fails with rkoji killed
+/// instead of hanging the whole test run.
+pub struct HangGuard(Option<std::sync::mpsc::Sender<()>>);
+
+/// Arms a [`HangGuard`] for `pid`.
+pub fn kill_if_hung(pid: u32, after: std::time::Duration) -> HangGuard {
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    std::thread::spawn(move || {
+        if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(after) {
+            eprintln!("rkoji (pid {pid}) still running after {after:?}: killing it");
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+        }
+    });
+    HangGuard(Some(tx))
+}
+
+impl Drop for HangGuard {
+    fn drop(&mut self) {
+        // the watchdog sees the channel closed and ends without killing
+        self.0.take();
+    }
+}
