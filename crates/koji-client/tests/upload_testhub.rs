@@ -31,6 +31,7 @@ async fn a_file_arrives_whole_in_chunks() {
     let data = content(300_000);
     std::fs::write(&path, &data).unwrap();
     let dir = unique_path("cli-build");
+    hub.clear_requests();
     let done = koji
         .upload(&path, dir.as_str())
         .blocksize(65_536)
@@ -40,10 +41,20 @@ async fn a_file_arrives_whole_in_chunks() {
     assert_eq!(done.method, UploadMethod::Fast);
     assert_eq!(done.server_path, format!("{dir}/hello-1.0-1.src.rpm"));
     assert_eq!(hub.uploaded(&done.server_path).unwrap(), data);
-    // probe + 5 chunks + final check, each with its own call number
-    // the chunks committed call numbers, as on the real hub
+    // the hub sends Koji-Version, so no probe: 5 chunks (raw bodies, no
+    // method) and the final check, each with its own call number
+    let sent: Vec<Option<String>> = hub.requests().into_iter().map(|r| r.method).collect();
+    assert_eq!(
+        sent,
+        [None, None, None, None, None, Some("checkUpload".to_owned())]
+    );
+    let callnums: Vec<i64> = hub.requests().iter().filter_map(|r| r.callnum).collect();
+    assert_eq!(callnums.len(), 6);
+    assert!(callnums.windows(2).all(|w| w[0] < w[1]), "{callnums:?}");
+    // the chunks committed their call numbers (the last chunk's is the
+    // session's), as on the real hub; checkUpload commits nothing
     let sid = *hub.session_ids().last().unwrap();
-    assert!(hub.session_callnum(sid).unwrap() >= 5);
+    assert_eq!(hub.session_callnum(sid), Some(callnums[4]));
 
     // again without overwrite: the hub's fault; with overwrite: replaced
     let e = koji.upload(&path, dir.as_str()).send().await.unwrap_err();

@@ -136,6 +136,18 @@ fn digest(kind: &str, data: &[u8]) -> HubResult<String> {
     }
 }
 
+/// Writes `data` at `at`, growing the file (a gap reads as zeros, as a
+/// sparse file's hole does). Appending at the end, the usual chunk, copies
+/// the bytes once instead of zero-filling the room first.
+fn write_at(file: &mut Vec<u8>, at: usize, data: &[u8]) {
+    if at > file.len() {
+        file.resize(at, 0);
+    }
+    let overlap = (file.len() - at).min(data.len());
+    file[at..at + overlap].copy_from_slice(&data[..overlap]);
+    file.extend_from_slice(&data[overlap..]);
+}
+
 /// `handle_upload` for a logged-in `user`: the query string's arguments and
 /// the body; the answer is the reply struct.
 pub(crate) fn handle_upload(
@@ -176,10 +188,7 @@ pub(crate) fn handle_upload(
     if overwrite {
         file.data.truncate(at);
     }
-    if file.data.len() < at + body.len() {
-        file.data.resize(at + body.len(), 0);
-    }
-    file.data[at..at + body.len()].copy_from_slice(body);
+    write_at(&mut file.data, at, body);
     file.mtime = crate::time::now_ts();
     if !overwrite && file.data.len() != at + body.len() {
         return Err(Exc::generic(format!(
@@ -268,10 +277,7 @@ pub(crate) fn upload_file(
         return Ok(Value::Bool(false));
     }
     let at = usize::try_from(offset).unwrap_or(0);
-    if file.data.len() < at + bytes.len() {
-        file.data.resize(at + bytes.len(), 0);
-    }
-    file.data[at..at + bytes.len()].copy_from_slice(&bytes);
+    write_at(&mut file.data, at, &bytes);
     file.mtime = crate::time::now_ts();
     Ok(Value::Bool(true))
 }
@@ -280,6 +286,23 @@ pub(crate) fn upload_file(
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn writes_append_rewrite_and_leave_gaps_as_zeros() {
+        let mut f = Vec::new();
+        write_at(&mut f, 0, b"abc");
+        write_at(&mut f, 3, b"def");
+        assert_eq!(f, b"abcdef");
+        // over the end: the part inside is rewritten, the rest appended
+        write_at(&mut f, 4, b"XYZ");
+        assert_eq!(f, b"abcdXYZ");
+        // inside: nothing appended
+        write_at(&mut f, 1, b"B");
+        assert_eq!(f, b"aBcdXYZ");
+        // past the end: a gap of zeros
+        write_at(&mut f, 9, b"!");
+        assert_eq!(f, b"aBcdXYZ\0\0!");
+    }
 
     #[test]
     fn chunks_follow_handle_upload() {

@@ -26,6 +26,13 @@ pub trait UploadHub: sealed::Sealed + Send + Sync {
     /// Whether calls go out with a session (uploads need one).
     fn is_logged_in(&self) -> bool;
 
+    /// Whether the hub is known to take `rawUpload` without asking it: it
+    /// sent a `Koji-Version` header (koji 1.35 and later; `rawUpload` came
+    /// in 1.7.1). When false, an upload probes with `checkUpload` first.
+    fn has_raw_upload(&self) -> bool {
+        false
+    }
+
     /// An ordinary XML-RPC call with positional and keyword arguments.
     fn call(
         &self,
@@ -44,6 +51,10 @@ pub(crate) mod sealed {
 impl UploadHub for Connection {
     fn is_logged_in(&self) -> bool {
         Connection::is_logged_in(self)
+    }
+
+    fn has_raw_upload(&self) -> bool {
+        self.version_header().is_some()
     }
 
     async fn raw_upload(&self, query: String, body: Bytes) -> Result<Value> {

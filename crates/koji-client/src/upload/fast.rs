@@ -1,10 +1,9 @@
 //! koji's `fastUpload`: `rawUpload` chunks checked one by one, then
 //! `checkUpload`; with resuming from what the hub holds after a lost answer.
 
-use bytes::Bytes;
 use koji_xmlrpc::{Struct, Value};
 
-use super::{Job, LocalFile, UploadError, UploadHub};
+use super::{Adler32, Chunk, Job, LocalFile, ReadAhead, UploadError, UploadHub};
 use crate::error::FaultKind;
 
 /// What `checkUpload` says about a file on the hub.
@@ -85,12 +84,13 @@ enum Sent {
 async fn send_chunk<H: UploadHub>(
     hub: &H,
     job: &Job,
-    offset: u64,
-    chunk: &[u8],
+    chunk: &Chunk,
     overwrite: bool,
 ) -> Result<Sent, UploadError> {
+    let offset = chunk.offset;
     let query = chunk_query(job, offset, overwrite);
-    let answer = match hub.raw_upload(query, Bytes::copy_from_slice(chunk)).await {
+    // `Bytes` clones share the buffer: the body is not copied.
+    let answer = match hub.raw_upload(query, chunk.data.clone()).await {
         Ok(answer) => answer,
         Err(e) if answer_lost(&e) => return Ok(Sent::Lost(e)),
         Err(e) => return Err(e.into()),
@@ -101,12 +101,12 @@ async fn send_chunk<H: UploadHub>(
             detail: format!("expected a struct, got {answer:?}"),
         });
     };
-    let digest = format!("{:08x}", adler32(chunk));
+    let digest = format!("{:08x}", chunk.adler);
     let size = reply.get("size").and_then(as_u64);
-    if size != Some(chunk.len() as u64) {
+    if size != Some(chunk.data.len() as u64) {
         return Ok(Sent::Mismatch(format!(
             "size {size:?}, {} bytes sent",
-            chunk.len()
+            chunk.data.len()
         )));
     }
     let got = reply.get("hexdigest").and_then(Value::as_str);
@@ -131,36 +131,63 @@ fn answer_lost(e: &crate::Error) -> bool {
     }
 }
 
-pub(crate) fn adler32(data: &[u8]) -> u32 {
-    let mut a = adler2::Adler32::new();
-    a.write_slice(data);
-    a.checksum()
+/// The chunk of `len` bytes at `offset`: the one read ahead if it is that
+/// one, else read now.
+async fn chunk_at(
+    local: &LocalFile,
+    ahead: &mut Option<ReadAhead>,
+    offset: u64,
+    len: usize,
+) -> Result<Chunk, UploadError> {
+    if let Some(read) = ahead.take() {
+        if let Some(chunk) = read.take(offset, len).await {
+            return chunk;
+        }
+    }
+    local.read(offset, len).await
 }
 
 /// Runs the chunks; returns the whole file's adler32 and the resume count.
+///
+/// One chunk is in flight at a time (the hub locks the file for each chunk
+/// and refuses one that ends before the file's end, see `BENCHMARKS.md`);
+/// while it is, the next chunk is read and summed in the background. That
+/// chunk is sent only after the hub confirmed the one before it, and is
+/// dropped unsent when the upload fails or continues from elsewhere.
 pub(crate) async fn run<H: UploadHub>(
     hub: &H,
     job: &Job,
     local: &LocalFile,
 ) -> Result<(u32, u32), UploadError> {
     let total = local.size;
+    let block = job.blocksize as u64;
+    let len_at = |offset: u64| (total - offset).min(block) as usize;
     // Bytes the hub confirmed, and the adler32 over them.
     let mut confirmed: u64 = 0;
-    let mut running = adler2::Adler32::new();
+    let mut running = Adler32::new();
     let mut overwrite_next = job.overwrite;
     let mut resumes: u32 = 0;
     let mut stuck: u32 = 0;
     let mut mismatches: u32 = 0;
     let mut first = true;
+    // The chunk to send again (after a mismatch), and the one read ahead.
+    let mut again: Option<Chunk> = None;
+    let mut ahead: Option<ReadAhead> = None;
     job.report(0, total, 0);
     while first || confirmed < total {
         first = false;
-        let len = (total - confirmed).min(job.blocksize as u64) as usize;
-        let chunk = local.read_at(confirmed, len).await?;
-        match send_chunk(hub, job, confirmed, &chunk, overwrite_next).await? {
+        let len = len_at(confirmed);
+        let chunk = match again.take() {
+            Some(c) if c.offset == confirmed && c.data.len() == len => c,
+            _ => chunk_at(local, &mut ahead, confirmed, len).await?,
+        };
+        if chunk.end() < total && ahead.is_none() {
+            ahead = Some(local.read_ahead(chunk.end(), len_at(chunk.end())));
+        }
+        match send_chunk(hub, job, &chunk, overwrite_next).await? {
             Sent::Confirmed => {
-                running.write_slice(&chunk);
-                confirmed += len as u64;
+                running.write(&chunk.data);
+                confirmed = chunk.end();
                 overwrite_next = false;
                 stuck = 0;
                 mismatches = 0;
@@ -179,6 +206,7 @@ pub(crate) async fn run<H: UploadHub>(
                 tracing::warn!(offset = confirmed, %detail, "hub got a chunk wrong; sending it again");
                 overwrite_next = true;
                 first = confirmed == 0 && total == 0;
+                again = Some(chunk);
             }
             Sent::Lost(err) => {
                 resumes += 1;
@@ -193,7 +221,8 @@ pub(crate) async fn run<H: UploadHub>(
                 tracing::info!(offset = confirmed, error = %err, "chunk answer lost; asking the hub what it holds");
                 let (at, overwrite) = resync(hub, job, local, confirmed, overwrite_next).await?;
                 if at != confirmed {
-                    running = adler_from(local.adler32_prefix(at, job.blocksize).await?);
+                    running =
+                        Adler32::from_checksum(local.adler32_prefix(at, job.blocksize).await?);
                     if at > confirmed {
                         stuck = 0;
                     }
@@ -201,17 +230,14 @@ pub(crate) async fn run<H: UploadHub>(
                 }
                 overwrite_next = overwrite;
                 first = confirmed == 0 && total == 0;
+                again = Some(chunk);
                 job.report(confirmed, total, resumes);
             }
         }
     }
-    let whole = running.checksum();
+    let whole = running.finish();
     finish(hub, job, total, whole, resumes > 0 || mismatches > 0).await?;
     Ok((whole, resumes))
-}
-
-fn adler_from(sum: u32) -> adler2::Adler32 {
-    adler2::Adler32::from_checksum(sum)
 }
 
 /// After a lost answer: where to continue, and whether with overwrite.

@@ -6,7 +6,7 @@ use base64::Engine as _;
 use koji_xmlrpc::{Struct, Value};
 use openssl::sha::Sha256;
 
-use super::{Job, LocalFile, UploadError, UploadHub};
+use super::{Adler32, Job, LocalFile, UploadError, UploadHub};
 
 /// The hub answers false (not a fault) to a size or digest mismatch; koji
 /// tries each call three times.
@@ -60,14 +60,14 @@ pub(crate) async fn run<H: UploadHub>(
 ) -> Result<(u32, u32), UploadError> {
     let total = local.size;
     let mut whole = Sha256::new();
-    let mut adler = adler2::Adler32::new();
+    let mut adler = Adler32::new();
     let mut offset = 0u64;
     job.report(0, total, 0);
     while offset < total {
         let len = (total - offset).min(job.blocksize as u64) as usize;
-        let chunk = local.read_at(offset, len).await?;
+        let chunk = local.read(offset, len).await?.data;
         whole.update(&chunk);
-        adler.write_slice(&chunk);
+        adler.write(&chunk);
         let sum = hex(&openssl::sha::sha256(&chunk));
         let data = base64::engine::general_purpose::STANDARD.encode(&chunk);
         let at = i64::try_from(offset)
@@ -77,5 +77,5 @@ pub(crate) async fn run<H: UploadHub>(
         job.report(offset, total, 0);
     }
     upload_file(hub, job, total, &hex(&whole.finish()), -1, "").await?;
-    Ok((adler.checksum(), 0))
+    Ok((adler.finish(), 0))
 }

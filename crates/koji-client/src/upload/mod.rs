@@ -27,17 +27,26 @@
 //!   answers each chunk with `{size, offset, hexdigest}`, which is checked
 //!   against the chunk sent; a chunk the hub got wrong is sent again over
 //!   it, then the upload fails.
+//! - One chunk is in flight at a time: the hub locks the file for each
+//!   chunk without waiting and refuses a chunk that ends before the file
+//!   does, so concurrent chunks of one file fail or undo each other. The
+//!   next chunk is read and summed while the current one is in flight, and
+//!   sent only once the hub confirmed the current one.
 //! - When a chunk's answer is lost (dropped connection, timeout, or the
 //!   hub's `RetryError` for a resent call number), the upload asks the hub
 //!   what it holds (`checkUpload` with an adler32 digest) and continues from
 //!   there if that matches the local file, or from the last confirmed byte
 //!   (truncating the rest) if not. It never starts again from zero unless
 //!   the hub lost confirmed bytes.
+//! - The local file is opened once; its size and modification time are
+//!   checked on the open file after each read and on its path at the end,
+//!   and any change is [`UploadError::FileChanged`].
 //! - At the end `checkUpload` confirms the size (and the whole-file digest
 //!   if anything was resumed).
 //! - A hub that has no `checkUpload` (koji before 1.7.1, so also no
 //!   `rawUpload`) is detected from the first `checkUpload` probe and gets
-//!   koji's legacy base64 `uploadFile` calls instead.
+//!   koji's legacy base64 `uploadFile` calls instead. A hub that has sent
+//!   a `Koji-Version` header (koji 1.35 and later) is not probed.
 
 mod engine;
 mod fast;
@@ -48,6 +57,8 @@ mod tests;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
+
+use bytes::Bytes;
 
 pub use engine::UploadHub;
 
@@ -417,12 +428,17 @@ impl<'c, H: UploadHub> Upload<'c, H> {
             progress: self.progress.clone(),
             started,
         };
-        // The probe tells a current hub (checkUpload answers) from one
-        // without rawUpload (checkUpload is an unknown method there).
-        let method = match fast::check_upload(self.hub, &job, false).await {
-            Ok(_) => UploadMethod::Fast,
-            Err(e) if is_unknown_method(&e, "checkUpload") => UploadMethod::Legacy,
-            Err(e) => return Err(e.into()),
+        // A hub that sent its version (koji >= 1.35) has rawUpload.
+        // Otherwise a probe tells a current hub (checkUpload answers) from
+        // one without rawUpload (checkUpload is an unknown method there).
+        let method = if self.hub.has_raw_upload() {
+            UploadMethod::Fast
+        } else {
+            match fast::check_upload(self.hub, &job, false).await {
+                Ok(_) => UploadMethod::Fast,
+                Err(e) if is_unknown_method(&e, "checkUpload") => UploadMethod::Legacy,
+                Err(e) => return Err(e.into()),
+            }
         };
         let (adler, resumes) = match method {
             UploadMethod::Fast => fast::run(self.hub, &job, &local).await?,
@@ -479,103 +495,213 @@ impl Job {
     }
 }
 
-/// The local file, with what it looked like when the upload started.
+/// A chunk of the local file read for sending, with its adler32.
+pub(crate) struct Chunk {
+    /// Where it starts in the file.
+    pub(crate) offset: u64,
+    /// Its bytes (shared with the request body, not copied).
+    pub(crate) data: Bytes,
+    /// adler32 of `data`.
+    pub(crate) adler: u32,
+}
+
+impl Chunk {
+    /// Where the chunk ends in the file.
+    pub(crate) fn end(&self) -> u64 {
+        self.offset + self.data.len() as u64
+    }
+}
+
+/// The local file, opened once, with what it looked like when the upload
+/// started. Reads go through the open handle (`pread`), on tokio's blocking
+/// pool, so that the next chunk can be read and summed while one is in
+/// flight.
+#[derive(Clone)]
 pub(crate) struct LocalFile {
-    pub(crate) path: PathBuf,
+    pub(crate) path: Arc<PathBuf>,
     pub(crate) size: u64,
     modified: Option<SystemTime>,
+    file: Arc<std::fs::File>,
 }
 
 impl LocalFile {
     async fn open(path: &Path) -> Result<LocalFile, UploadError> {
-        let meta = tokio::fs::metadata(path)
-            .await
-            .map_err(|source| UploadError::Local {
-                path: path.to_path_buf(),
+        let owned = path.to_path_buf();
+        blocking(path, move || {
+            let io = |source| UploadError::Local {
+                path: owned.clone(),
                 source,
-            })?;
-        if !meta.is_file() {
-            return Err(UploadError::NotAFile {
-                path: path.to_path_buf(),
-            });
-        }
-        // Opening it now reports an unreadable file before anything is sent.
-        tokio::fs::File::open(path)
-            .await
-            .map_err(|source| UploadError::Local {
-                path: path.to_path_buf(),
-                source,
-            })?;
-        Ok(LocalFile {
-            path: path.to_path_buf(),
-            size: meta.len(),
-            modified: meta.modified().ok(),
+            };
+            // The path first, so that a FIFO or a device is refused before
+            // opening it (which could block).
+            if !std::fs::metadata(&owned).map_err(io)?.is_file() {
+                return Err(UploadError::NotAFile { path: owned });
+            }
+            // Opening it now reports an unreadable file before anything is
+            // sent; what it looks like is taken from the open handle.
+            let file = std::fs::File::open(&owned).map_err(io)?;
+            let meta = file.metadata().map_err(io)?;
+            if !meta.is_file() {
+                return Err(UploadError::NotAFile { path: owned });
+            }
+            Ok(LocalFile {
+                size: meta.len(),
+                modified: meta.modified().ok(),
+                file: Arc::new(file),
+                path: Arc::new(owned),
+            })
         })
+        .await
     }
 
-    /// Reads `len` bytes at `offset`, checking first that the file still
-    /// looks as it did at the start.
-    pub(crate) async fn read_at(&self, offset: u64, len: usize) -> Result<Vec<u8>, UploadError> {
-        use tokio::io::{AsyncReadExt, AsyncSeekExt};
-        self.unchanged().await?;
-        let io = |source| UploadError::Local {
-            path: self.path.clone(),
+    fn io_error(&self, source: std::io::Error) -> UploadError {
+        UploadError::Local {
+            path: self.path.to_path_buf(),
             source,
-        };
-        let mut f = tokio::fs::File::open(&self.path).await.map_err(io)?;
-        f.seek(std::io::SeekFrom::Start(offset)).await.map_err(io)?;
+        }
+    }
+
+    /// Reads the chunk of `len` bytes at `offset` and sums it; fails if the
+    /// file no longer looks as it did at the start (checked after the read,
+    /// on the open handle, so a change during the read is seen too).
+    pub(crate) async fn read(&self, offset: u64, len: usize) -> Result<Chunk, UploadError> {
+        let this = self.clone();
+        blocking(&self.path, move || this.read_blocking(offset, len)).await
+    }
+
+    /// Starts reading a chunk in the background.
+    pub(crate) fn read_ahead(&self, offset: u64, len: usize) -> ReadAhead {
+        let this = self.clone();
+        ReadAhead {
+            path: self.path.clone(),
+            offset,
+            len,
+            task: tokio::task::spawn_blocking(move || this.read_blocking(offset, len)),
+        }
+    }
+
+    fn read_blocking(&self, offset: u64, len: usize) -> Result<Chunk, UploadError> {
+        use std::os::unix::fs::FileExt;
         let mut buf = vec![0u8; len];
         let mut got = 0;
         while got < len {
-            let n = f.read(&mut buf[got..]).await.map_err(io)?;
-            if n == 0 {
-                return Err(UploadError::FileChanged {
-                    path: self.path.clone(),
-                    detail: format!(
-                        "it ended at {} bytes, {} were expected",
-                        offset + got as u64,
-                        self.size
-                    ),
-                });
+            match self.file.read_at(&mut buf[got..], offset + got as u64) {
+                Ok(0) => {
+                    return Err(UploadError::FileChanged {
+                        path: self.path.to_path_buf(),
+                        detail: format!(
+                            "it ended at {} bytes, {} were expected",
+                            offset + got as u64,
+                            self.size
+                        ),
+                    });
+                }
+                Ok(n) => got += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(self.io_error(e)),
             }
-            got += n;
         }
-        Ok(buf)
+        self.check(self.file.metadata())?;
+        let adler = adler32(&buf);
+        Ok(Chunk {
+            offset,
+            data: Bytes::from(buf),
+            adler,
+        })
     }
 
-    /// adler32 of the first `len` bytes.
+    /// adler32 of the first `len` bytes, read `block` bytes at a time.
     pub(crate) async fn adler32_prefix(&self, len: u64, block: usize) -> Result<u32, UploadError> {
-        let mut adler = adler2::Adler32::new();
+        let mut adler = Adler32::new();
         let mut pos = 0u64;
         while pos < len {
-            let n = (len - pos).min(block as u64) as usize;
-            let chunk = self.read_at(pos, n).await?;
-            adler.write_slice(&chunk);
+            let n = (len - pos).min(block.max(1) as u64) as usize;
+            let chunk = self.read(pos, n).await?;
+            adler.write(&chunk.data);
             pos += n as u64;
         }
-        Ok(adler.checksum())
+        Ok(adler.finish())
     }
 
-    /// Fails if the file's size or modification time changed.
+    /// Fails if the file's size or modification time changed: through the
+    /// open handle and through the path (a file replaced under its name).
     pub(crate) async fn unchanged(&self) -> Result<(), UploadError> {
-        let meta = tokio::fs::metadata(&self.path)
-            .await
-            .map_err(|source| UploadError::Local {
-                path: self.path.clone(),
-                source,
-            })?;
+        let this = self.clone();
+        blocking(&self.path, move || {
+            this.check(this.file.metadata())?;
+            this.check(std::fs::metadata(this.path.as_path()))
+        })
+        .await
+    }
+
+    fn check(&self, meta: std::io::Result<std::fs::Metadata>) -> Result<(), UploadError> {
+        let meta = meta.map_err(|e| self.io_error(e))?;
         if meta.len() != self.size {
             return Err(UploadError::FileChanged {
-                path: self.path.clone(),
+                path: self.path.to_path_buf(),
                 detail: format!("its size went from {} to {} bytes", self.size, meta.len()),
             });
         }
         if meta.modified().ok() != self.modified {
             return Err(UploadError::FileChanged {
-                path: self.path.clone(),
+                path: self.path.to_path_buf(),
                 detail: "its modification time changed".into(),
             });
         }
         Ok(())
     }
+}
+
+/// A chunk being read in the background (at most one at a time: the one
+/// after the chunk in flight). It is only ever sent once the chunk before
+/// it is confirmed; dropping it discards the read.
+pub(crate) struct ReadAhead {
+    path: Arc<PathBuf>,
+    offset: u64,
+    len: usize,
+    task: tokio::task::JoinHandle<Result<Chunk, UploadError>>,
+}
+
+impl ReadAhead {
+    /// The chunk, if this is the read of `len` bytes at `offset`; `None`
+    /// (and the read discarded) otherwise.
+    pub(crate) async fn take(self, offset: u64, len: usize) -> Option<Result<Chunk, UploadError>> {
+        if self.offset != offset || self.len != len {
+            return None;
+        }
+        let path = self.path.clone();
+        Some(joined(&path, self.task.await))
+    }
+}
+
+/// Runs blocking work on `path` on tokio's blocking pool.
+async fn blocking<T: Send + 'static>(
+    path: &Path,
+    f: impl FnOnce() -> Result<T, UploadError> + Send + 'static,
+) -> Result<T, UploadError> {
+    joined(path, tokio::task::spawn_blocking(f).await)
+}
+
+/// The blocking task's result; a task that panicked or was cancelled is a
+/// failure to read the file.
+fn joined<T>(
+    path: &Path,
+    r: Result<Result<T, UploadError>, tokio::task::JoinError>,
+) -> Result<T, UploadError> {
+    r.unwrap_or_else(|e| {
+        Err(UploadError::Local {
+            path: path.to_path_buf(),
+            source: std::io::Error::other(format!("the reading task failed: {e}")),
+        })
+    })
+}
+
+/// adler32 (the digest `rawUpload` answers with), SIMD where the CPU has it.
+pub(crate) use simd_adler32::Adler32;
+
+/// adler32 of `data`.
+pub(crate) fn adler32(data: &[u8]) -> u32 {
+    let mut a = Adler32::new();
+    a.write(data);
+    a.finish()
 }

@@ -10,7 +10,6 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use koji_xmlrpc::{Struct, Value};
 
-use super::fast::adler32;
 use super::*;
 use crate::error::{Error, Kind};
 
@@ -27,6 +26,8 @@ enum Trick {
     WrongDigest,
     /// Write `n` garbage bytes instead, then drop the connection.
     Garbage(usize),
+    /// Write nothing; answer with this fault.
+    Fault(i64, &'static str),
 }
 
 #[derive(Default)]
@@ -37,6 +38,8 @@ struct State {
     calls: Vec<String>,
     legacy: bool,
     anonymous: bool,
+    /// The hub sent its version (so it has rawUpload).
+    versioned: bool,
 }
 
 #[derive(Clone, Default)]
@@ -68,6 +71,10 @@ impl UploadHub for FakeHub {
         !self.0.lock().unwrap().anonymous
     }
 
+    fn has_raw_upload(&self) -> bool {
+        self.0.lock().unwrap().versioned
+    }
+
     async fn raw_upload(&self, query: String, body: Bytes) -> crate::Result<Value> {
         let mut st = self.0.lock().unwrap();
         if st.legacy {
@@ -83,6 +90,9 @@ impl UploadHub for FakeHub {
         st.chunks.push((offset, overwrite, body.len()));
         st.calls.push("rawUpload".into());
         let trick = st.tricks.pop_front().unwrap_or(Trick::Normal);
+        if let Trick::Fault(code, text) = trick {
+            return Err(fault(code, text));
+        }
         let exists = st.files.contains_key(&path);
         if exists && offset == 0 && !overwrite {
             return Err(fault(
@@ -495,4 +505,114 @@ async fn an_anonymous_upload_is_refused_before_sending() {
         other => panic!("{other:?}"),
     }
     assert!(hub.calls().is_empty());
+}
+
+#[tokio::test]
+async fn a_fault_on_a_chunk_sends_nothing_after_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = local(&tmp, "f", &data(4500));
+    let hub = FakeHub::default();
+    // the hub refuses chunk 2 (the fault a second writer of the file gets)
+    hub.trick([
+        Trick::Normal,
+        Trick::Fault(1001, "[Errno 11] Resource temporarily unavailable"),
+    ]);
+    let e = up(&hub, &p).send().await.unwrap_err();
+    assert_eq!(e.fault_kind(), Some(crate::FaultKind::LockError), "{e:?}");
+    // chunk 3 was read ahead while chunk 2 was in flight, and never sent
+    assert_eq!(hub.chunks(), vec![(0, false, 1000), (1000, false, 1000)]);
+    assert_eq!(hub.calls(), ["checkUpload", "rawUpload", "rawUpload"]);
+}
+
+#[tokio::test]
+async fn after_a_lost_answer_the_chunk_read_ahead_waits_for_the_hubs_word() {
+    let tmp = tempfile::tempdir().unwrap();
+    let content = data(3000);
+    let p = local(&tmp, "f", &content);
+    let hub = FakeHub::default();
+    hub.trick([Trick::Normal, Trick::DropAfter(0)]);
+    up(&hub, &p).send().await.unwrap();
+    assert_eq!(hub.file("wtest/dir/f").unwrap(), content);
+    // the chunk at 2000 goes only after checkUpload and the chunk at 1000
+    // again: never two chunks without a confirmation between them
+    assert_eq!(
+        hub.calls(),
+        [
+            "checkUpload",
+            "rawUpload",
+            "rawUpload",
+            "checkUpload",
+            "rawUpload",
+            "rawUpload",
+            "checkUpload"
+        ]
+    );
+    assert_eq!(
+        hub.chunks(),
+        vec![
+            (0, false, 1000),
+            (1000, false, 1000),
+            (1000, false, 1000),
+            (2000, false, 1000)
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_change_after_the_last_chunk_was_read_ahead_is_still_an_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = local(&tmp, "f", &data(2000));
+    let hub = FakeHub::default();
+    let p2 = p.clone();
+    // chunk 2 (the last) may already be read when chunk 1 is confirmed:
+    // same size, other bytes, another modification time
+    let e = up(&hub, &p)
+        .on_progress(move |pr| {
+            if pr.bytes == 1000 {
+                let f = std::fs::OpenOptions::new().write(true).open(&p2).unwrap();
+                std::os::unix::fs::FileExt::write_all_at(&f, &[0xAB; 1000], 1000).unwrap();
+                let later = std::time::SystemTime::now() + Duration::from_secs(5);
+                f.set_modified(later).unwrap();
+            }
+        })
+        .send()
+        .await
+        .unwrap_err();
+    assert!(matches!(e, UploadError::FileChanged { .. }), "{e:?}");
+    assert!(e.to_string().contains("modification time"), "{e}");
+}
+
+#[tokio::test]
+async fn a_file_replaced_under_its_name_is_an_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = local(&tmp, "f", &data(3000));
+    let other = local(&tmp, "g", &data(2000));
+    let hub = FakeHub::default();
+    let p2 = p.clone();
+    // the open file stays readable and unchanged; its name now means
+    // another file
+    let e = up(&hub, &p)
+        .on_progress(move |pr| {
+            if pr.bytes == 1000 {
+                std::fs::rename(&other, &p2).unwrap();
+            }
+        })
+        .send()
+        .await
+        .unwrap_err();
+    assert!(matches!(e, UploadError::FileChanged { .. }), "{e:?}");
+    assert!(e.to_string().contains("3000 to 2000 bytes"), "{e}");
+}
+
+#[tokio::test]
+async fn a_hub_that_told_its_version_is_not_probed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let content = data(1500);
+    let p = local(&tmp, "f", &content);
+    let hub = FakeHub::default();
+    hub.0.lock().unwrap().versioned = true;
+    let done = up(&hub, &p).send().await.unwrap();
+    assert_eq!(done.method, UploadMethod::Fast);
+    assert_eq!(hub.file("wtest/dir/f").unwrap(), content);
+    assert_eq!(hub.calls(), ["rawUpload", "rawUpload", "checkUpload"]);
 }
