@@ -233,3 +233,68 @@ async fn a_cg_import_without_access_is_refused() {
     assert_eq!(e.fault_kind(), Some(FaultKind::AuthError));
     hub.shutdown().await;
 }
+
+#[tokio::test]
+async fn uploaded_metadata_json_is_read_and_sizes_are_checked() {
+    let hub = TestHub::builder()
+        .password("alice", "pw")
+        .start()
+        .await
+        .unwrap();
+    let koji = logged_in(&hub, "alice").await;
+    let scratch = Scratch::new("metafile");
+    let dir = "cg-test/metafile";
+    let image = scratch.file("docker-image-t3.x86_64.tar.gz", b"twelve bytes");
+    koji.upload(&image, dir).send().await.unwrap();
+    // a wrong size, given by hand: the hub's fault, before any build
+    let build = CgBuild::new("wp-container", "10.0", "1", "git://x#1", 1.0, 2.0);
+    let root = CgBuildroot::new(
+        1,
+        ("atomic-reactor", "4.8"),
+        ("Fedora 40", "x86_64"),
+        ("docker", "x86_64"),
+    );
+    let md5 = "0123456789abcdef0123456789abcdef";
+    let wrong = CgImport::new(build.clone()).buildroot(root.clone()).output(
+        koji_client::api::CgOutput::new(
+            "docker-image-t3.x86_64.tar.gz",
+            13,
+            md5,
+            1,
+            "x86_64",
+            "docker-image",
+        ),
+    );
+    let e = wrong.import_from(&koji, dir).await.unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("File size mismatch for docker-image-t3.x86_64.tar.gz: 13 != 12"),
+        "{e}"
+    );
+    assert!(
+        koji.call("getBuild", ("wp-container-10.0-1",))
+            .await
+            .unwrap()
+            .is_nil()
+    );
+    // the metadata as an uploaded metadata.json (the default name)
+    let good = CgImport::new(build)
+        .buildroot(root)
+        .output_file(&image, 1, "x86_64", "docker-image")
+        .unwrap();
+    let meta = scratch.file(
+        "metadata.json",
+        serde_json::to_string(&good).unwrap().as_bytes(),
+    );
+    koji.upload(&meta, dir).send().await.unwrap();
+    let b = koji.call("CGImport", (Value::Nil, dir)).await.unwrap();
+    assert_eq!(get(&b, "nvr"), &Value::from("wp-container-10.0-1"));
+    assert_eq!(get(&b, "state"), &Value::Int(1));
+    // a name that is not uploaded
+    let e = koji
+        .call("CGImport", ("other.json", dir))
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("No such file: other.json"), "{e}");
+    hub.shutdown().await;
+}

@@ -264,13 +264,18 @@ fn check_outputs(ctx: &Ctx<'_>, md: &Value, directory: &str) -> HubResult<Vec<Ou
                 ),
             ));
         };
-        let size = super::as_py_int(item(o, "filesize")?).unwrap_or(-1);
-        if size != data.len() as i64 {
-            return Err(Exc::generic(format!(
-                "File size mismatch for {filename}: {size} != {}",
-                data.len()
-            )));
-        }
+        // compared as Python does: a size given as text never matches
+        let size_v = item(o, "filesize")?;
+        let size = match size_v {
+            Value::Int(i) if *i == data.len() as i64 => *i,
+            _ => {
+                return Err(Exc::generic(format!(
+                    "File size mismatch for {filename}: {} != {}",
+                    py::str_of(size_v),
+                    data.len()
+                )));
+            }
+        };
         let ctype = str_item(o, "checksum_type")?;
         let (ctype_id, digest) = checksum_kind(&ctype)
             .ok_or_else(|| Exc::generic(format!("Unsupported checksum type: {ctype}")))?;
@@ -396,7 +401,13 @@ pub(super) fn cg_import(ctx: &mut Ctx<'_>, a: Args) -> HubResult<Out> {
     let directory = py::str_of(a.or("directory", &Value::Nil));
     let md = metadata_of(ctx, a.or("metadata", &Value::Nil), &directory)?;
     let version = item(&md, "metadata_version")?;
-    if super::as_py_int(version) != Some(0) || matches!(version, Value::Bool(_)) {
+    // Python's `!= 0`: only 0, 0.0 and False are version 0
+    let zero = match version {
+        Value::Int(0) | Value::Bool(false) => true,
+        Value::Double(d) => *d == 0.0,
+        _ => false,
+    };
+    if !zero {
         return Err(Exc::generic(format!(
             "No such metadata version: {}",
             py::repr(version)
