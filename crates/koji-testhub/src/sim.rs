@@ -191,6 +191,12 @@ pub(crate) struct Live {
     pub(crate) tagged: Vec<LiveTagging>,
     /// Data-set listings removed by `untagBuild` (tag id, build id).
     pub(crate) untagged: Vec<(i64, i64)>,
+    /// Archives imported by `CGImport`, by build id (`listArchives` rows).
+    pub(crate) archives: BTreeMap<i64, Vec<Value>>,
+    /// Builds reserved by `CGInitBuild`: build id → (token, cg id).
+    pub(crate) reservations: BTreeMap<i64, (String, i64)>,
+    /// Upload keys (`work/<dir>/<name>`) a `CGImport` moved into a build.
+    pub(crate) imported_files: std::collections::BTreeSet<String>,
     jobs: Vec<Job>,
     /// Every message, in publish order.
     pub(crate) published: Vec<Published>,
@@ -558,6 +564,14 @@ impl Live {
         id
     }
 
+    /// A new build id (the hub's build sequence: ids are used up even
+    /// when the call that took one fails later).
+    pub(crate) fn alloc_build(&mut self) -> i64 {
+        let id = self.next_build;
+        self.next_build += 1;
+        id
+    }
+
     /// Whether the builder has nothing left to do.
     pub(crate) fn idle(&self) -> bool {
         self.jobs.is_empty()
@@ -611,7 +625,7 @@ impl Live {
         );
     }
 
-    fn publish_build(&mut self, prefix: &str, b: &Build, old: Option<i64>) {
+    pub(crate) fn publish_build(&mut self, prefix: &str, b: &Build, old: Option<i64>) {
         let new = build_state_name(b.state);
         let props = vec![
             ("type".to_owned(), Prop::Str("BuildStateChange".into())),

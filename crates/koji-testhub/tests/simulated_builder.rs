@@ -504,3 +504,160 @@ async fn build_and_tag_faults_are_the_recorded_ones() {
     );
     hub.shutdown().await;
 }
+
+fn rows(v: Value) -> Vec<Value> {
+    match v {
+        Value::Array(a) => a,
+        other => panic!("{other:?}"),
+    }
+}
+
+fn nvrs(v: &[Value]) -> Vec<&str> {
+    v.iter().map(|b| string(b, "nvr")).collect()
+}
+
+#[tokio::test]
+async fn a_simulated_build_shows_in_list_builds_list_tagged_and_list_tasks() {
+    let hub = hub(TestHub::builder()).await;
+    let alice = User::login(&hub, "alice").await;
+    let listed = |args: Vec<Value>, kw: Vec<(&'static str, Value)>| {
+        let addr = hub.addr();
+        async move { rows(rpc(addr, "listBuilds", args, &kw).await.unwrap()) }
+    };
+    let before = listed(vec![], vec![]).await.len();
+    let root = alice
+        .call("build", vec![SCM.into(), "f40-candidate".into(), opts(&[])])
+        .await
+        .unwrap()
+        .as_i64()
+        .unwrap();
+    // submitted: the root task is listed FREE, no build yet
+    let free = rows(
+        rpc(
+            hub.addr(),
+            "listTasks",
+            vec![opts(&[("state", Value::Array(vec![Value::Int(0)]))])],
+            &[],
+        )
+        .await
+        .unwrap(),
+    );
+    assert!(free.iter().any(|t| int(t, "id") == root), "{free:?}");
+    assert_eq!(listed(vec![], vec![]).await.len(), before);
+    hub.run_builder();
+    let b = rpc(
+        hub.addr(),
+        "listBuilds",
+        vec![],
+        &[
+            ("userID", "alice".into()),
+            ("state", Value::Int(1)),
+            ("taskID", Value::Int(root)),
+        ],
+    )
+    .await
+    .unwrap();
+    let b = rows(b);
+    assert_eq!(b.len(), 1, "{b:?}");
+    let nvr = string(&b[0], "nvr").to_owned();
+    assert!(nvr.starts_with("hello-1.0-"), "{nvr}");
+    // every filter that should see it does; ones that should not, don't
+    let newest = listed(
+        vec![],
+        vec![
+            ("packageID", "hello".into()),
+            (
+                "queryOpts",
+                opts(&[("order", "-build_id".into()), ("limit", Value::Int(1))]),
+            ),
+        ],
+    )
+    .await;
+    assert_eq!(nvrs(&newest), [nvr.as_str()]);
+    assert_eq!(listed(vec![], vec![]).await.len(), before + 1);
+    let bobs = listed(vec![], vec![("userID", "bob".into())]).await;
+    assert!(!nvrs(&bobs).contains(&nvr.as_str()));
+    let building = listed(vec![], vec![("state", Value::Int(0))]).await;
+    assert!(!nvrs(&building).contains(&nvr.as_str()));
+    // the builder tagged it into the target's destination tag: the latest
+    let tagged = rows(
+        rpc(
+            hub.addr(),
+            "listTagged",
+            vec!["f40-candidate".into()],
+            &[("package", "hello".into()), ("latest", Value::Bool(true))],
+        )
+        .await
+        .unwrap(),
+    );
+    assert_eq!(nvrs(&tagged), [nvr.as_str()]);
+    assert_eq!(string(&tagged[0], "tag_name"), "f40-candidate");
+    // the whole task tree is listed, CLOSED, under the root
+    let kids = rows(
+        rpc(
+            hub.addr(),
+            "listTasks",
+            vec![opts(&[("parent", Value::Int(root))])],
+            &[],
+        )
+        .await
+        .unwrap(),
+    );
+    assert_eq!(kids.len(), 4, "{kids:?}");
+    assert!(kids.iter().all(|k| int(k, "state") == 2));
+    let roots = rows(
+        rpc(
+            hub.addr(),
+            "listTasks",
+            vec![opts(&[
+                ("method", "build".into()),
+                ("state", Value::Array(vec![Value::Int(2)])),
+            ])],
+            &[],
+        )
+        .await
+        .unwrap(),
+    );
+    assert!(roots.iter().any(|t| int(t, "id") == root), "{roots:?}");
+    hub.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_untagged_simulated_build_leaves_list_tagged() {
+    let hub = hub(TestHub::builder()).await;
+    let alice = User::login(&hub, "alice").await;
+    alice
+        .call("build", vec![SCM.into(), "f40-candidate".into(), opts(&[])])
+        .await
+        .unwrap();
+    hub.run_builder();
+    let tagged = |hub: &RunningHub| {
+        let addr = hub.addr();
+        async move {
+            rows(
+                rpc(
+                    addr,
+                    "listTagged",
+                    vec!["f40-candidate".into()],
+                    &[("package", "hello".into())],
+                )
+                .await
+                .unwrap(),
+            )
+        }
+    };
+    let with = tagged(&hub).await;
+    let nvr = string(&with[0], "nvr").to_owned();
+    let admin = User::login(&hub, "kojiadmin").await;
+    admin
+        .call(
+            "untagBuild",
+            vec!["f40-candidate".into(), nvr.as_str().into()],
+        )
+        .await
+        .unwrap();
+    let without = tagged(&hub).await;
+    assert!(!nvrs(&without).contains(&nvr.as_str()), "{without:?}");
+    assert_eq!(without.len(), with.len() - 1);
+    hub.shutdown().await;
+}

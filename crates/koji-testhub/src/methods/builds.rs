@@ -157,9 +157,25 @@ pub(super) fn list_builds(ctx: &mut Ctx<'_>, a: Args) -> HubResult<Out> {
     let ds = &ctx.hub.data;
     let mut package_id = None;
     if let Some(p) = a.opt("packageID") {
+        // a package only live builds (CGImport) have counts too
+        let live_pkg = |p: &Value| {
+            ctx.hub.with_live(|l| {
+                l.builds
+                    .iter()
+                    .find(|b| match p {
+                        Value::String(n) => b.package_name == *n,
+                        Value::Int(i) => b.package_id == *i,
+                        _ => false,
+                    })
+                    .map(|b| b.package_id)
+            })
+        };
         match find_package(ds, p)? {
             Some(p) => package_id = Some(p.id),
-            None => return Ok(Out::Value(Value::Array(vec![]))),
+            None => match live_pkg(p) {
+                Some(id) => package_id = Some(id),
+                None => return Ok(Out::Value(Value::Array(vec![]))),
+            },
         }
     }
     let mut user_id = None;
@@ -224,9 +240,14 @@ pub(super) fn list_builds(ctx: &mut Ctx<'_>, a: Args) -> HubResult<Out> {
         None => true,
         Some(b) => x.is_some_and(|x| x > b),
     };
+    // the data set's builds (as changed since start), then the new ones
+    let live: Vec<Build> = ctx.hub.with_live(|l| l.builds.clone());
+    let changed = |b: &'_ Build| live.iter().any(|l| l.id == b.id);
     let rows = ds
         .builds
         .iter()
+        .filter(|b| !changed(b))
+        .chain(live.iter())
         .filter(|b| package_id.is_none_or(|p| b.package_id == p))
         .filter(|b| user_id.is_none_or(|u| b.owner_id == u))
         .filter(|b| promoter_id.is_none_or(|u| b.promoter_id == Some(u)))
@@ -355,10 +376,17 @@ pub(super) fn list_rpms(ctx: &mut Ctx<'_>, a: Args) -> HubResult<Out> {
 }
 
 pub(super) fn list_archives(ctx: &mut Ctx<'_>, a: Args) -> HubResult<Out> {
+    // the data set's archives and those CGImport added
+    let mut table = ctx.hub.data.build_archives.clone();
+    ctx.hub.with_live(|l| {
+        for (id, rows) in &l.archives {
+            table.insert(*id, rows.clone());
+        }
+    });
     per_build_list(
         &a,
         "listArchives",
-        &ctx.hub.data.build_archives,
+        &table,
         &[
             "buildrootID",
             "componentBuildrootID",

@@ -5,6 +5,7 @@ mod auth;
 mod basic;
 mod builds;
 mod builds_write;
+mod cg;
 mod files;
 mod hosts;
 mod tags;
@@ -827,6 +828,34 @@ pub(crate) static ALL: &[Method] = &[
             &["None", "False"],
         ),
         builds_write::create_empty_build,
+    ),
+    // content generators
+    m(
+        "CGImport",
+        sig(
+            "RootExports.CGImport",
+            R,
+            &["metadata", "directory", "token"],
+            2,
+            &["None"],
+        ),
+        cg::cg_import,
+    ),
+    m(
+        "CGInitBuild",
+        sig("RootExports.CGInitBuild", R, &["cg", "data"], 2, &[]),
+        cg::cg_init_build,
+    ),
+    m(
+        "CGRefundBuild",
+        sig(
+            "RootExports.CGRefundBuild",
+            R,
+            &["cg", "build_id", "token", "state"],
+            3,
+            &["3"],
+        ),
+        cg::cg_refund_build,
     ),
     m(
         "setTaskPriority",

@@ -8,6 +8,7 @@ use super::builds::{find_build, find_package};
 use super::{NameOrId, convert_int, name_or_id};
 use crate::args::Args;
 use crate::dataset::Tag;
+use crate::dataset::model::{Build, Listing};
 use crate::dispatch::Ctx;
 use crate::fault::{Exc, HubResult};
 use crate::hub::Catalog;
@@ -220,17 +221,48 @@ pub(super) fn list_tagged(ctx: &mut Ctx<'_>, a: Args) -> HubResult<Out> {
         .get("prefix")
         .filter(|p| p.is_truthy())
         .map(|p| py::str_of(p).to_lowercase());
+    // what the simulated builder and the write calls changed: their
+    // taggings (newest first, before the data set's), the data-set
+    // listings they removed, and their builds (new, or changed state)
+    let (live_builds, live_tagged, untagged) = ctx.hub.with_live(|l| {
+        let tagged: Vec<(i64, Listing)> = l
+            .tagged
+            .iter()
+            .rev()
+            .map(|t| {
+                let listing = Listing {
+                    build_id: t.build_id,
+                    create_event: t.event,
+                };
+                (t.tag_id, listing)
+            })
+            .collect();
+        (l.builds.clone(), tagged, l.untagged.clone())
+    });
+    let build_of = |id: i64| -> Option<&Build> {
+        live_builds
+            .iter()
+            .find(|b| b.id == id)
+            .or_else(|| ds.build_by_id.get(&id).and_then(|i| ds.builds.get(*i)))
+    };
     let mut seen: HashMap<i64, usize> = HashMap::new();
     let mut rows: Vec<Row<'_>> = Vec::new();
     let empty = Vec::new();
     for tid in chain {
         let tname = tag_names.get(&tid).map_or("", String::as_str);
-        for l in ds.listings.get(&tid).unwrap_or(&empty) {
-            let Some(b) = ds
-                .build_by_id
-                .get(&l.build_id)
-                .and_then(|i| ds.builds.get(*i))
-            else {
+        let listings = live_tagged
+            .iter()
+            .filter(|(t, _)| *t == tid)
+            .map(|(_, l)| l)
+            .chain(
+                ds.listings
+                    .get(&tid)
+                    .unwrap_or(&empty)
+                    .iter()
+                    .filter(|l| !untagged.contains(&(tid, l.build_id))),
+            );
+        for l in listings {
+            let Some(b) = build_of(l.build_id) else {
                 continue;
             };
             if b.state != 1

@@ -314,9 +314,13 @@ pub(super) fn list_tasks(ctx: &mut Ctx<'_>, a: Args) -> HubResult<Out> {
         }
         true
     };
+    // the data set's tasks (as changed since start), then the new ones
+    let live = ctx.hub.with_live(|l| l.tasks.clone());
     let rows = ds
         .tasks
         .iter()
+        .map(|t| live.get(&t.id).unwrap_or(t))
+        .chain(live.values().filter(|t| !ds.task_by_id.contains_key(&t.id)))
         .filter(|t| keep(t))
         .map(|t| t.list_row(decode));
     q.finish_iter(rows, LIST_TASK_ALIASES)
