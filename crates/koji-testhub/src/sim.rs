@@ -366,6 +366,60 @@ fn now() -> (f64, String) {
     (ts, crate::time::format_ts(ts))
 }
 
+/// The id of package `name` in the data set.
+pub(crate) fn dataset_package_id(ds: &Dataset, name: &str) -> Option<i64> {
+    ds.package_by_name
+        .get(name)
+        .and_then(|i| ds.packages.get(*i))
+        .map(|p| p.id)
+}
+
+/// A new live build row: BUILDING, started now, by `owner`, no task, no
+/// content generator. `build`, `createEmptyBuild` and `CGInitBuild` /
+/// `CGImport` start from it and set what differs.
+pub(crate) fn started_build(
+    id: i64,
+    nvr: (&str, &str, &str),
+    owner: &Actor,
+    package_id: i64,
+    event: i64,
+) -> Build {
+    let (name, version, release) = nvr;
+    let (ts, time) = now();
+    Build {
+        id,
+        version: version.to_owned(),
+        release: release.to_owned(),
+        epoch: None,
+        draft: false,
+        state: build_state::BUILDING,
+        task_id: None,
+        owner_id: owner.id,
+        owner_name: owner.name.clone(),
+        promoter_id: None,
+        promoter_name: None,
+        package_id,
+        package_name: name.to_owned(),
+        nvr: format!("{name}-{version}-{release}"),
+        volume_id: 0,
+        volume_name: "DEFAULT".to_owned(),
+        creation_event_id: event,
+        creation_time: time.clone(),
+        creation_ts: ts,
+        start_time: Some(time),
+        start_ts: Some(ts),
+        completion_time: None,
+        completion_ts: None,
+        promotion_time: None,
+        promotion_ts: None,
+        source: None,
+        extra: Value::Nil,
+        cg_id: None,
+        cg_name: None,
+        btype_info: Value::Struct(Struct::new()),
+    }
+}
+
 /// The name, version and release a source builds: an SRPM path's file name
 /// (`name-version-release.src.rpm`), or an SCM URL's repository name with
 /// version `1.0` and release `<build id>.sim` (nothing is checked out).
@@ -520,45 +574,13 @@ impl Live {
     ) -> i64 {
         let id = self.next_build;
         self.next_build += 1;
-        let (name, version, release) = nvr;
-        let (ts, time) = now();
-        let package_id = ds
-            .package_by_name
-            .get(name)
-            .and_then(|i| ds.packages.get(*i))
-            .map_or(0, |p| p.id);
-        let b = Build {
-            id,
-            version: version.to_owned(),
-            release: release.to_owned(),
-            epoch,
-            draft: false,
-            state: build_state::COMPLETE,
-            task_id: None,
-            owner_id: owner.id,
-            owner_name: owner.name.clone(),
-            promoter_id: None,
-            promoter_name: None,
-            package_id,
-            package_name: name.to_owned(),
-            nvr: format!("{name}-{version}-{release}"),
-            volume_id: 0,
-            volume_name: "DEFAULT".to_owned(),
-            creation_event_id: event,
-            creation_time: time.clone(),
-            creation_ts: ts,
-            start_time: None,
-            start_ts: None,
-            completion_time: Some(time),
-            completion_ts: Some(ts),
-            promotion_time: None,
-            promotion_ts: None,
-            source: None,
-            extra: Value::Nil,
-            cg_id: None,
-            cg_name: None,
-            btype_info: Value::Struct(Struct::new()),
-        };
+        let package_id = dataset_package_id(ds, nvr.0).unwrap_or(0);
+        // COMPLETE at once: the start time becomes the completion time
+        let mut b = started_build(id, nvr, owner, package_id, event);
+        b.epoch = epoch;
+        b.state = build_state::COMPLETE;
+        b.completion_time = b.start_time.take();
+        b.completion_ts = b.start_ts.take();
         self.publish_build(prefix, &b, None);
         self.builds.push(b);
         id
@@ -856,45 +878,14 @@ impl Live {
         // the build row (not for scratch builds), then one buildArch per arch
         let mut spawn = Vec::new();
         if !scratch {
-            let (ts, time) = now();
-            let package_id = ds
-                .package_by_name
-                .get(&name)
-                .and_then(|i| ds.packages.get(*i))
-                .map_or(0, |p| p.id);
+            let package_id = dataset_package_id(ds, &name).unwrap_or(0);
             let mut btype = Struct::new();
             btype.insert("rpm".into(), Value::Nil);
             spawn.push(Act::NewBuild(Box::new(Build {
-                id: build_id,
-                version: version.clone(),
-                release: release.clone(),
-                epoch: None,
-                draft: false,
-                state: build_state::BUILDING,
                 task_id: Some(root),
-                owner_id: owner.id,
-                owner_name: owner.name.clone(),
-                promoter_id: None,
-                promoter_name: None,
-                package_id,
-                package_name: name.clone(),
-                nvr: format!("{name}-{version}-{release}"),
-                volume_id: 0,
-                volume_name: "DEFAULT".to_owned(),
-                creation_event_id: 0,
-                creation_time: time.clone(),
-                creation_ts: ts,
-                start_time: Some(time),
-                start_ts: Some(ts),
-                completion_time: None,
-                completion_ts: None,
-                promotion_time: None,
-                promotion_ts: None,
                 source: Some(req.src.clone()),
-                extra: Value::Nil,
-                cg_id: None,
-                cg_name: None,
                 btype_info: Value::Struct(btype),
+                ..started_build(build_id, (&name, &version, &release), owner, package_id, 0)
             })));
         }
         let srpm_path = if scm {

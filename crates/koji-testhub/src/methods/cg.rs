@@ -21,7 +21,7 @@ use crate::dataset::model::Build;
 use crate::dispatch::Ctx;
 use crate::fault::{Exc, HubResult};
 use crate::py;
-use crate::sim::{Actor, build_state};
+use crate::sim::{Actor, build_state, dataset_package_id, started_build};
 use crate::uploads::KOJIDIR;
 use crate::wire::Out;
 
@@ -140,12 +140,8 @@ fn existing_build(ctx: &Ctx<'_>, info: &Value) -> Option<Build> {
 /// new one after both.
 fn package_id(ctx: &Ctx<'_>, name: &str) -> i64 {
     let ds = &ctx.hub.data;
-    if let Some(p) = ds
-        .package_by_name
-        .get(name)
-        .and_then(|i| ds.packages.get(*i))
-    {
-        return p.id;
+    if let Some(id) = dataset_package_id(ds, name) {
+        return id;
     }
     ctx.hub.with_live(|l| {
         if let Some(b) = l.builds.iter().find(|b| b.package_name == name) {
@@ -157,7 +153,7 @@ fn package_id(ctx: &Ctx<'_>, name: &str) -> i64 {
     })
 }
 
-/// A new BUILDING/COMPLETE build row.
+/// A new BUILDING build row of content generator `cg` (id, name).
 fn new_build_row(
     id: i64,
     nvr: (&str, &str, &str),
@@ -166,40 +162,10 @@ fn new_build_row(
     cg: (i64, &str),
     event: i64,
 ) -> Build {
-    let (name, version, release) = nvr;
-    let ts = crate::time::now_ts();
-    let time = crate::time::format_ts(ts);
     Build {
-        id,
-        version: version.to_owned(),
-        release: release.to_owned(),
-        epoch: None,
-        draft: false,
-        state: build_state::BUILDING,
-        task_id: None,
-        owner_id: owner.id,
-        owner_name: owner.name.clone(),
-        promoter_id: None,
-        promoter_name: None,
-        package_id,
-        package_name: name.to_owned(),
-        nvr: format!("{name}-{version}-{release}"),
-        volume_id: 0,
-        volume_name: "DEFAULT".to_owned(),
-        creation_event_id: event,
-        creation_time: time.clone(),
-        creation_ts: ts,
-        start_time: Some(time),
-        start_ts: Some(ts),
-        completion_time: None,
-        completion_ts: None,
-        promotion_time: None,
-        promotion_ts: None,
-        source: None,
-        extra: Value::Nil,
         cg_id: Some(cg.0),
         cg_name: Some(cg.1.to_owned()),
-        btype_info: Value::Struct(Struct::new()),
+        ..started_build(id, nvr, owner, package_id, event)
     }
 }
 
